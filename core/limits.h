@@ -1,0 +1,60 @@
+// Every limit in tierkv, in one place, each with the reason for its value.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tierkv::limits {
+
+// --- Fibers and executors ---
+
+// Stack of each fiber. Connection fibers parse RESP and run commands without deep recursion;
+// 256 KiB leaves room for spdlog/fmt formatting and sanitizer redzones. Stacks are mmapped with a
+// guard page, so untouched pages cost no RSS.
+inline constexpr std::size_t kFiberStackBytes = 256 * 1024;
+// Upper bound on executors (shard threads) per node: far above any core count we target, low
+// enough that per-executor arrays stay small.
+inline constexpr int kMaxExecutors = 256;
+// Fibers one executor runs between two polls of its I/O backend, so a busy executor still reaps
+// completions and cross-thread messages regularly (bounded latency, TigerBeetle "bound every loop").
+inline constexpr int kMaxFibersPerTick = 1024;
+
+// --- Files and direct I/O ---
+
+// Direct I/O alignment for buffers, offsets and lengths: the logical block size of every NVMe and
+// SATA SSD we target is 512 or 4096; requiring 4096 works on both.
+inline constexpr std::size_t kDirectIoAlignment = 4096;
+// Sector size of the simulated disk: the unit a crash tears at (real devices guarantee atomic
+// 512-byte sector writes at best, and most guarantee 4 KiB atomic writes only with special support).
+inline constexpr std::size_t kSimSectorBytes = 512;
+// Cache-line size for simulated PMem: the unit in which unpersisted stores are lost or torn.
+inline constexpr std::size_t kPmemCacheLineBytes = 64;
+
+// --- io_uring ---
+
+// Submission queue entries per executor ring. Each connection has at most a few operations in
+// flight; 4096 bounds memory (~256 KiB of rings) and covers thousands of connections per thread.
+inline constexpr unsigned kUringEntries = 4096;
+
+// --- Network / RESP (values from Redis 7.0 so clients see the same limits) ---
+
+// Redis PROTO_INLINE_MAX_SIZE: an inline command line longer than this is a protocol error.
+inline constexpr std::size_t kMaxInlineRequestBytes = 64 * 1024;
+// Redis: a multibulk header over 1024*1024 elements is "invalid multibulk length".
+inline constexpr int64_t kMaxMultibulkLength = 1024 * 1024;
+// Redis proto-max-bulk-len default (512 MB): a larger bulk is "invalid bulk length".
+inline constexpr int64_t kProtoMaxBulkLen = 512LL * 1024 * 1024;
+// Redis client-query-buffer-limit default (1 GB): the most unparsed input kept for one client.
+inline constexpr std::size_t kClientQueryBufferLimit = 1024ULL * 1024 * 1024;
+// Bytes read from a socket per read call: 16 KiB is Redis's PROTO_IOBUF_LEN.
+inline constexpr std::size_t kSocketReadChunkBytes = 16 * 1024;
+// Pending connection backlog for listeners (Redis tcp-backlog default 511).
+inline constexpr int kListenBacklog = 511;
+
+// --- Simulation ---
+
+// Events one simulation run may execute before it is declared stuck (a livelock is a bug, and a
+// bounded loop keeps a broken seed from hanging CI).
+inline constexpr uint64_t kSimMaxEvents = 50'000'000;
+
+}  // namespace tierkv::limits
