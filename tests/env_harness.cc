@@ -1,0 +1,52 @@
+#include "tests/env_harness.h"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "io/prod_env.h"
+#include "sim/sim_env.h"
+
+namespace tierkv::testing {
+namespace {
+
+std::string MakeTestDir(Env& env, const std::string& root) {
+  Status status = env.CreateDir(root);
+  REQUIRE_MESSAGE(status.ok(), status.ToString());
+  std::string dir = JoinPath(root, fmt::format("t{:016x}", env.RandomU64()));
+  status = env.CreateDir(dir);
+  REQUIRE_MESSAGE(status.ok(), status.ToString());
+  return dir;
+}
+
+}  // namespace
+
+void RunInEnv(EnvKind kind, int executors, const EnvBody& body, uint64_t seed,
+              sim::FaultOptions faults) {
+  if (kind == EnvKind::kProduction) {
+    io::ProdEnvOptions options;
+    options.executors = executors;
+    options.log_level = "warn";
+    io::ProdEnv env(options);
+    env.Run([&] { body(env, MakeTestDir(env, "test-tmp")); });
+    return;
+  }
+  sim::World world(seed, faults);
+  bool finished = false;
+  world.AddNode(sim::NodeSpec{"n1", executors, [&](sim::SimEnv& env) {
+                                body(env, MakeTestDir(env, "/data"));
+                                finished = true;
+                              }});
+  TimePoint limit = world.Now() + std::chrono::hours(1);
+  while (!finished && world.Now() < limit && world.Step()) {
+  }
+  REQUIRE_MESSAGE(finished, "simulated test body did not finish");
+}
+
+void RunInBoth(int executors, const EnvBody& body) {
+  for (EnvKind kind : {EnvKind::kProduction, EnvKind::kSimulation}) {
+    CAPTURE(EnvKindName(kind));
+    RunInEnv(kind, executors, body);
+  }
+}
+
+}  // namespace tierkv::testing
