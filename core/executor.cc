@@ -117,6 +117,7 @@ Executor::Executor(ExecutorHost& host, int index, Log log)
 
 Executor::~Executor() {
   TK_ASSERT_MSG(current_ == nullptr, "executor destroyed from inside one of its fibers");
+  shutting_down_ = true;
   // Destroying a suspended ctx::fiber unwinds its stack (Boost throws forced_unwind inside it), so
   // RAII objects held by fibers are released, as in a clean shutdown or a simulated crash.
   while (!fibers_.empty()) {

@@ -117,6 +117,8 @@ class Executor {
   // Earliest pending timer deadline, or kNoDeadline.
   TimePoint NextTimer();
   size_t FiberCount() const { return fibers_.size(); }
+  // True while the destructor unwinds the remaining fibers.
+  bool shutting_down() const { return shutting_down_; }
   uint64_t switches() const { return switches_; }
 
  // Freed fiber stacks kept for reuse (defined in executor.cc).
@@ -143,6 +145,7 @@ class Executor {
   const int index_;
   Log log_;
   Fiber* current_ = nullptr;
+  bool shutting_down_ = false;
   uint64_t next_fiber_id_ = 1;
   uint64_t timer_seq_ = 0;
   uint64_t switches_ = 0;

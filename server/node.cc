@@ -1,0 +1,191 @@
+#include "server/node.h"
+
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/assert.h"
+#include "core/limits.h"
+#include "core/sync.h"
+#include "server/connection.h"
+
+namespace tierkv::server {
+namespace {
+
+// After a failed accept that is not a shutdown (e.g. out of file descriptors), wait this long
+// before the next one, so a persistent error neither spins the executor nor floods the log, while
+// a transient one costs clients little. (To move to core/limits.h, which this change may not edit.)
+constexpr Duration kAcceptRetryDelay = milliseconds(10);
+
+// The part of the server that lives on one executor. Every method runs on that executor.
+class ShardServer {
+ public:
+  ShardServer(Env& env, Executor& executor) : env_(env), executor_(executor) {}
+  ~ShardServer() {
+    TK_ASSERT_MSG(listener_ == nullptr && connections_.empty(), "ShardServer not stopped");
+  }
+  ShardServer(const ShardServer&) = delete;
+  ShardServer& operator=(const ShardServer&) = delete;
+
+  // Listens on `address` (SO_REUSEPORT) and starts accepting. Returns the bound port. Suspends.
+  Result<uint16_t> Start(const NetAddress& address) {
+    CheckExecutor();
+    TK_ASSERT(listener_ == nullptr);
+    ListenOptions listen_options;
+    listen_options.reuse_port = true;
+    listen_options.backlog = limits::kListenBacklog;
+    Result<std::unique_ptr<Listener>> listener = env_.Listen(address, listen_options);
+    if (!listener) return Err(listener.error());
+    listener_ = std::move(*listener);
+    accept_fiber_ = executor_.Spawn("accept", [this] { AcceptLoop(); });
+    return listener_->LocalAddress().port;
+  }
+
+  // Stops accepting, ends every connection and waits for all their fibers. Idempotent. Suspends
+  // (the calling fiber must not be cancelled: the fibers it joins reference this object).
+  Status Stop() {
+    CheckExecutor();
+    if (listener_ != nullptr) {
+      listener_->Close();
+      accept_fiber_.Cancel();
+      Status joined = accept_fiber_.Join();
+      TK_ASSERT_MSG(joined.ok(), "stop of a shard server was cancelled");
+      listener_.reset();
+    }
+    std::vector<FiberHandle> fibers;
+    fibers.reserve(connections_.size());
+    for (const auto& [id, fiber] : connections_) fibers.push_back(fiber);
+    for (FiberHandle& fiber : fibers) fiber.Cancel();
+    for (FiberHandle& fiber : fibers) {
+      Status joined = fiber.Join();
+      TK_ASSERT_MSG(joined.ok(), "stop of a shard server was cancelled");
+    }
+    TK_ASSERT(connections_.empty());  // each connection fiber removes itself as it ends
+    if (!fibers.empty()) executor_.log().Info("closed {} client connections", fibers.size());
+    return Status::Ok();
+  }
+
+ private:
+  void CheckExecutor() {
+    TK_ASSERT_MSG(&env_.CurrentExecutor() == &executor_, "ShardServer used from another executor");
+  }
+
+  // Accepts until the listener closes or the fiber is cancelled (the server's lifetime).
+  void AcceptLoop() {
+    while (true) {
+      Result<std::unique_ptr<Socket>> accepted = listener_->Accept();
+      if (!accepted) {
+        StatusCode code = accepted.error().code();
+        if (code == StatusCode::kClosed || code == StatusCode::kCancelled) return;
+        executor_.log().Warn("accept failed: {}", accepted.error().ToString());
+        if (!executor_.Sleep(kAcceptRetryDelay).ok()) return;
+        continue;
+      }
+      Spawn(std::move(*accepted));
+    }
+  }
+
+  void Spawn(std::unique_ptr<Socket> accepted) {
+    const uint64_t id = next_connection_id_++;
+    // std::function needs a copyable callable; the fiber's closure is the socket's only owner.
+    std::shared_ptr<Socket> socket = std::move(accepted);
+    executor_.log().Debug("client {} connected", socket->PeerAddress());
+    FiberHandle fiber = executor_.Spawn("client", [this, id, socket] {
+      ServeConnection(*socket, executor_.log());
+      connections_.erase(id);
+    });
+    connections_.emplace(id, std::move(fiber));
+  }
+
+  Env& env_;
+  Executor& executor_;
+  std::unique_ptr<Listener> listener_;
+  FiberHandle accept_fiber_;
+  uint64_t next_connection_id_ = 1;
+  std::unordered_map<uint64_t, FiberHandle> connections_;  // live connection fibers by id
+};
+
+// Runs `task(index)` in a fiber on each executor of `executors` and waits, on the calling
+// executor, until all have finished. Returns the first failure, or Ok. Suspends, uninterruptibly:
+// the tasks may reference the caller's stack, which must outlive them.
+Status RunOnExecutors(Env& env, std::span<const int> executors,
+                      const std::function<Status(int)>& task) {
+  Executor& home = env.CurrentExecutor();
+  struct Gather {
+    explicit Gather(Executor& executor) : done(executor) {}
+    WaitQueue done;
+    size_t pending = 0;
+    Status first_error;
+  };
+  // Shared: the last reference may be dropped on another executor after the caller returned.
+  auto gather = std::make_shared<Gather>(home);
+  gather->pending = executors.size();
+  const int home_index = home.index();
+  for (int index : executors) {
+    env.Post(index, [&env, gather, task, index, home_index] {
+      Status status = task(index);
+      env.Post(home_index, [gather, status] {
+        if (!status.ok() && gather->first_error.ok()) gather->first_error = status;
+        gather->pending--;
+        gather->done.NotifyAll();
+      });
+    });
+  }
+  while (gather->pending > 0) {  // bounded: one wake-up per executor
+    WakeReason reason = gather->done.Wait(kNoDeadline, /*interruptible=*/false);
+    TK_ASSERT(reason == WakeReason::kWoken);
+  }
+  return gather->first_error;
+}
+
+std::vector<int> ExecutorRange(int first, int end) {
+  std::vector<int> indexes;
+  for (int i = first; i < end; i++) indexes.push_back(i);
+  return indexes;
+}
+
+}  // namespace
+
+Status ServeNode(Env& env, const NodeOptions& options) {
+  Executor& home = env.CurrentExecutor();
+  TK_ASSERT_MSG(home.index() == 0 && home.InFiber(), "ServeNode runs in a fiber on executor 0");
+  const int count = env.ExecutorCount();
+  std::vector<std::unique_ptr<ShardServer>> shards;
+  for (int i = 0; i < count; i++) {
+    shards.push_back(std::make_unique<ShardServer>(env, env.GetExecutor(i)));
+  }
+  auto start = [&shards](const NetAddress& address, int index) -> Status {
+    Result<uint16_t> port = shards[index]->Start(address);
+    return port ? Status::Ok() : port.error();
+  };
+  auto stop_all = [&] {
+    Status stopped = RunOnExecutors(env, ExecutorRange(0, count),
+                                    [&shards](int index) { return shards[index]->Stop(); });
+    TK_ASSERT(stopped.ok());
+  };
+
+  // Executor 0 first: it turns port 0 into a real port that the others then share.
+  NetAddress address{options.bind, options.port};
+  Result<uint16_t> port = shards[0]->Start(address);
+  if (!port) return port.error();
+  address.port = *port;
+  Status started = RunOnExecutors(env, ExecutorRange(1, count),
+                                  [&](int index) { return start(address, index); });
+  if (!started.ok()) {
+    stop_all();
+    return started;
+  }
+  home.log().Info("ready to accept connections on {} ({} executors, dir {})", address.ToString(),
+                  count, options.dir);
+  if (options.on_listening) options.on_listening(address.port);
+
+  Status stop = env.WaitForStopRequest();
+  home.log().Info("shutting down: {}", stop.ok() ? "stop requested" : stop.ToString());
+  stop_all();
+  home.log().Info("server stopped");
+  return Status::Ok();
+}
+
+}  // namespace tierkv::server
