@@ -11,9 +11,11 @@ namespace {
 thread_local fiber_activation_record* current_record = nullptr;
 
 struct TopLevelRecord {
+  fiber_activation_record* record = nullptr;
   TopLevelRecord() {
-    if (current_record == nullptr) current_record = new fiber_activation_record();
+    if (current_record == nullptr) current_record = record = new fiber_activation_record();
   }
+  ~TopLevelRecord() { delete record; }
 };
 
 }  // namespace

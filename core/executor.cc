@@ -1,5 +1,7 @@
 #include "core/executor.h"
 
+#include <algorithm>
+
 #include <boost/context/fiber.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
 
@@ -120,8 +122,14 @@ Executor::~Executor() {
   shutting_down_ = true;
   // Destroying a suspended ctx::fiber unwinds its stack (Boost throws forced_unwind inside it), so
   // RAII objects held by fibers are released, as in a clean shutdown or a simulated crash.
-  while (!fibers_.empty()) {
-    auto it = fibers_.begin();
+  // Newest first: a fiber usually waits on objects owned by an older one (its spawner), so the
+  // waiter unwinds (and leaves the wait queue) before the owner's stack frees the queue.
+  std::vector<uint64_t> ids;
+  for (const auto& [id, fiber] : fibers_) ids.push_back(id);
+  std::sort(ids.rbegin(), ids.rend());
+  for (uint64_t id : ids) {
+    auto it = fibers_.find(id);
+    if (it == fibers_.end()) continue;
     std::unique_ptr<Fiber> fiber = std::move(it->second);
     fibers_.erase(it);
     fiber->state->done = true;

@@ -17,8 +17,8 @@ namespace tierkv {
 class WaitQueue {
  public:
   explicit WaitQueue(Executor& executor) : executor_(executor) {}
-  // Waiters may remain only while the executor tears its fibers down (shutdown or simulated
-  // crash), when the waiting fibers are being destroyed too.
+  // Waiters remove themselves even when their stacks unwind at teardown; the executor unwinds
+  // the newest fibers first, so a waiter normally goes before the owner of what it waits on.
   ~WaitQueue() {
     TK_ASSERT_MSG(waiters_.empty() || executor_.shutting_down(), "WaitQueue destroyed with waiters");
   }
@@ -28,9 +28,14 @@ class WaitQueue {
     Fiber* self = executor_.current();
     TK_ASSERT_MSG(self != nullptr, "WaitQueue::Wait outside a fiber");
     waiters_.push_back(self);
-    WakeReason reason = executor_.Park(deadline, interruptible);
-    if (reason != WakeReason::kWoken) std::erase(waiters_, self);
-    return reason;
+    // Removes this fiber from the queue however the park ends: timeout, cancellation, or the
+    // stack unwinding when the executor is torn down (shutdown or simulated crash).
+    struct Dequeue {
+      std::deque<Fiber*>& waiters;
+      Fiber* self;
+      ~Dequeue() { std::erase(waiters, self); }
+    } dequeue{waiters_, self};
+    return executor_.Park(deadline, interruptible);
   }
   // Wakes the longest waiter; returns it, or null when none waits.
   Fiber* NotifyOne() {

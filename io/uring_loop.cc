@@ -47,8 +47,11 @@ UringLoop::UringLoop(const Clock& clock, int index, Log log) : clock_(clock) {
 }
 
 UringLoop::~UringLoop() {
-  executor_.reset();  // unwinds remaining fibers while the ring still exists
+  // Close the ring first: the kernel cancels the operations still in flight while the buffers
+  // they point into (on fiber stacks) are alive; then unwind the fibers, which never touch the
+  // ring again on their way out.
   io_uring_queue_exit(&ring_);
+  executor_.reset();
   close(wake_fd_);
 }
 

@@ -1,0 +1,273 @@
+"""End-to-end test of tierkv-server: starts the real binary on a free loopback port with two
+executors and talks to it over raw sockets, redis-py and redis-cli, the way clients will.
+
+Usage: node_e2e_test.py PATH/TO/tierkv-server
+
+Every wait is bounded (socket timeouts, process timeouts, bounded loops); the server only ever
+listens on 127.0.0.1 and is killed if the test ends early. Exit status 0 when every check passed.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import redis
+
+HOST = "127.0.0.1"
+TIMEOUT_S = 5.0
+START_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 10.0
+
+failures = []
+
+
+def check(condition, what, detail=""):
+    if condition:
+        print(f"ok   {what}")
+    else:
+        print(f"FAIL {what} {detail}")
+        failures.append(what)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def connect(port):
+    sock = socket.create_connection((HOST, port), timeout=TIMEOUT_S)
+    sock.settimeout(TIMEOUT_S)
+    return sock
+
+
+def recv_exact(sock, count):
+    data = b""
+    while len(data) < count:  # bounded: each recv returns >= 1 byte or raises on timeout
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def recv_until_close(sock, limit=1 << 20):
+    """Everything the server sends until it closes; None if it keeps the connection open."""
+    data = b""
+    try:
+        while len(data) < limit:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+    except socket.timeout:
+        return None
+    return None
+
+
+def request(port, payload, expected_len):
+    with connect(port) as sock:
+        sock.sendall(payload)
+        return recv_exact(sock, expected_len)
+
+
+def expect_reply(port, payload, expected, what):
+    got = request(port, payload, len(expected))
+    check(got == expected, what, f"got {got!r}, expected {expected!r}")
+
+
+def expect_protocol_error(port, payload, error_text, what):
+    with connect(port) as sock:
+        sock.sendall(payload)
+        got = recv_until_close(sock)
+    expected = b"-ERR Protocol error: " + error_text + b"\r\n"
+    check(got == expected, what + " (error, then close)", f"got {got!r}, expected {expected!r}")
+
+
+def wait_until_serving(port, server):
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:  # bounded by the deadline
+        if server.poll() is not None:
+            return False
+        try:
+            with connect(port) as sock:
+                sock.sendall(b"PING\r\n")
+                if recv_exact(sock, 7) == b"+PONG\r\n":
+                    return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def test_raw_protocol(port):
+    expect_reply(port, b"PING\r\n", b"+PONG\r\n", "inline PING")
+    expect_reply(port, b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n", "multibulk PING")
+    expect_reply(port, b"*2\r\n$4\r\nPING\r\n$5\r\nhello\r\n", b"$5\r\nhello\r\n", "PING with arg")
+    expect_reply(port, b"PING a b\r\n", b"-ERR wrong number of arguments for 'ping' command\r\n",
+                 "PING arity")
+    expect_reply(port, b"*2\r\n$4\r\nECHO\r\n$6\r\na\r\nb\x00c\r\n", b"$6\r\na\r\nb\x00c\r\n",
+                 "binary ECHO")
+    expect_reply(port, b"ECHO \"x\\x41y\" 'q'\r\n",
+                 b"-ERR wrong number of arguments for 'echo' command\r\n", "ECHO arity")
+    expect_reply(port, b"ECHO \"x\\x41\\n\"\r\n", b"$3\r\nxA\n\r\n", "quoted inline ECHO")
+    expect_reply(port, b"foo a b\r\n",
+                 b"-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n",
+                 "unknown command text")
+    expect_reply(port, b"COMMAND\r\n", b"*0\r\n", "COMMAND")
+    expect_reply(port, b"*0\r\n*-1\r\n\r\nPING\r\n", b"+PONG\r\n", "empty commands are skipped")
+
+    with connect(port) as sock:
+        sock.sendall(b"QUIT\r\nPING\r\n")
+        got = recv_until_close(sock)
+    check(got == b"+OK\r\n", "QUIT replies +OK and closes", f"got {got!r}")
+
+    with connect(port) as sock:
+        sock.sendall(b"PING\r\n" * 1000)
+        got = recv_exact(sock, 7 * 1000)
+    check(got == b"+PONG\r\n" * 1000, "1000 pipelined inline PINGs", f"got {len(got)} bytes")
+
+    with connect(port) as sock:
+        payload = b"*1\r\n$4\r\nPING\r\n" * 1000
+        for start in range(0, len(payload), 997):  # odd-sized pieces split commands anywhere
+            sock.sendall(payload[start:start + 997])
+        got = recv_exact(sock, 7 * 1000)
+    check(got == b"+PONG\r\n" * 1000, "1000 pipelined multibulk PINGs in pieces",
+          f"got {len(got)} bytes")
+
+    big = os.urandom(3 << 20)
+    with connect(port) as sock:
+        sock.sendall(b"*2\r\n$4\r\nECHO\r\n$%d\r\n" % len(big) + big + b"\r\n")
+        header = b"$%d\r\n" % len(big)
+        got = recv_exact(sock, len(header) + len(big) + 2)
+    check(got == header + big + b"\r\n", "3 MiB ECHO round trip")
+
+
+def test_protocol_errors(port):
+    expect_protocol_error(port, b"*1\r\nfoo\r\n", b"expected '$', got 'f'", "garbage bulk header")
+    expect_protocol_error(port, b"*abc\r\n", b"invalid multibulk length", "garbage count")
+    expect_protocol_error(port, b"*1048577\r\n", b"invalid multibulk length", "huge count")
+    expect_protocol_error(port, b"*1\r\n$-1\r\n", b"invalid bulk length", "negative bulk length")
+    expect_protocol_error(port, b"*1\r\n$536870913\r\n", b"invalid bulk length",
+                          "huge bulk length")
+    expect_protocol_error(port, b"ECHO \"abc\r\n", b"unbalanced quotes in request",
+                          "unbalanced quotes")
+    expect_protocol_error(port, b"x" * (64 * 1024 + 1), b"too big inline request",
+                          "too big inline request")
+    with connect(port) as sock:  # replies before the error are still sent
+        sock.sendall(b"PING\r\n*1\r\n$-5\r\nPING\r\n")
+        got = recv_until_close(sock)
+    check(got == b"+PONG\r\n-ERR Protocol error: invalid bulk length\r\n",
+          "replies before a protocol error are sent", f"got {got!r}")
+    expect_reply(port, b"PING\r\n", b"+PONG\r\n", "server alive after protocol errors")
+
+
+def test_many_connections(port):
+    socks = [connect(port) for _ in range(32)]
+    try:
+        for i, sock in enumerate(socks):
+            sock.sendall(b"*2\r\n$4\r\nECHO\r\n$%d\r\n%d\r\n" % (len(str(i)), i))
+        replies = [recv_exact(sock, len(b"$%d\r\n%d\r\n" % (len(str(i)), i)))
+                   for i, sock in enumerate(socks)]
+        check(all(reply == b"$%d\r\n%d\r\n" % (len(str(i)), i) for i, reply in enumerate(replies)),
+              "32 concurrent connections")
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def test_redis_py(port):
+    client = redis.Redis(host=HOST, port=port, socket_timeout=TIMEOUT_S,
+                         socket_connect_timeout=TIMEOUT_S)
+    try:
+        check(client.ping() is True, "redis-py ping")
+        check(client.echo("hello") == b"hello", "redis-py echo")
+        # redis-py turns PING's reply into a bool; read the raw reply instead.
+        client.set_response_callback("PING", lambda response, **options: response)
+        check(client.execute_command("PING", "x") == b"x", "redis-py PING with arg")
+        client.set_response_callback("PING", lambda response, **options: response == b"PONG")
+        try:
+            client.execute_command("FOO", "a")
+            check(False, "redis-py unknown command raises")
+        except redis.exceptions.ResponseError as error:
+            check(str(error) == "unknown command 'FOO', with args beginning with: 'a' ",
+                  "redis-py unknown command text", repr(str(error)))
+        pipe = client.pipeline(transaction=False)
+        for _ in range(1000):
+            pipe.ping()
+        check(pipe.execute() == [True] * 1000, "redis-py pipeline of 1000 PINGs")
+    finally:
+        client.close()
+
+
+def test_redis_cli(port):
+    done = subprocess.run(["redis-cli", "-h", HOST, "-p", str(port), "ping"],
+                          capture_output=True, timeout=TIMEOUT_S)
+    check(done.returncode == 0 and done.stdout.strip() == b"PONG", "redis-cli ping",
+          f"rc={done.returncode} out={done.stdout!r} err={done.stderr!r}")
+    done = subprocess.run(["redis-cli", "-h", HOST, "-p", str(port), "echo", "a b"],
+                          capture_output=True, timeout=TIMEOUT_S)
+    check(done.stdout.strip() == b"a b", "redis-cli echo", f"out={done.stdout!r}")
+
+
+def test_port_in_use(server_path, data_dir):
+    with socket.socket() as holder:  # an ordinary listener (no SO_REUSEPORT) holds the port
+        holder.bind((HOST, 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        done = subprocess.run([server_path, "--port", str(port), "--bind", HOST, "--threads", "2",
+                               "--dir", data_dir], capture_output=True, timeout=STOP_TIMEOUT_S)
+    check(done.returncode == 1, "port in use: exit 1", f"rc={done.returncode}")
+    check(b"Address already in use" in done.stderr, "port in use: clear message",
+          f"stderr={done.stderr!r}")
+
+
+def main():
+    server_path = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="tierkv-e2e-") as scratch:
+        data_dir = os.path.join(scratch, "data")  # missing: the server must create it
+        port = free_port()
+        log_path = os.path.join(scratch, "server.log")
+        with open(log_path, "wb") as log:
+            server = subprocess.Popen(
+                [server_path, "--port", str(port), "--bind", HOST, "--threads", "2", "--dir",
+                 data_dir, "--loglevel", "info"], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            serving = wait_until_serving(port, server)
+            check(serving, "server starts and answers")
+            if serving:
+                check(os.path.isdir(data_dir), "data directory created")
+                test_raw_protocol(port)
+                test_protocol_errors(port)
+                test_many_connections(port)
+                test_redis_py(port)
+                test_redis_cli(port)
+                idle = connect(port)  # an open connection must not hold up the shutdown
+                idle.sendall(b"PING\r\n")
+                recv_exact(idle, 7)
+            server.send_signal(signal.SIGTERM)
+            try:
+                code = server.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                code = None
+            check(code == 0, "SIGTERM: exit 0", f"code={code}")
+            if serving:
+                check(recv_until_close(idle) == b"", "SIGTERM closes open connections")
+                idle.close()
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait(timeout=STOP_TIMEOUT_S)
+            if failures:
+                with open(log_path, "rb") as log:
+                    print("--- server log ---")
+                    print(log.read().decode(errors="replace")[-4000:])
+        test_port_in_use(server_path, data_dir)
+    print(f"{len(failures)} failed" if failures else "all passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
