@@ -5,9 +5,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <span>
+#include <string>
 
 #include "core/assert.h"
 #include "core/limits.h"
+#include "core/status.h"
 
 namespace tierkv {
 
@@ -53,6 +55,17 @@ inline bool IsAligned(uint64_t value, size_t alignment = limits::kDirectIoAlignm
 }
 inline bool IsAligned(const void* pointer, size_t alignment = limits::kDirectIoAlignment) {
   return reinterpret_cast<uintptr_t>(pointer) % alignment == 0;
+}
+
+// The direct-I/O rule both Envs enforce, with the same message: offset, buffer address and length
+// must be multiples of limits::kDirectIoAlignment.
+inline Status CheckDirectIo(const std::string& path, uint64_t offset, const void* data,
+                            size_t length) {
+  if (IsAligned(offset) && IsAligned(data) && IsAligned(length)) return Status::Ok();
+  return Status(StatusCode::kInvalidArgument,
+                "direct I/O on " + path + " needs offset, buffer address and length aligned to " +
+                    std::to_string(limits::kDirectIoAlignment) + " bytes (offset " +
+                    std::to_string(offset) + ", length " + std::to_string(length) + ")");
 }
 
 }  // namespace tierkv

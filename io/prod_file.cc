@@ -15,14 +15,6 @@
 namespace tierkv::io {
 namespace {
 
-Status CheckDirectIo(const std::string& path, uint64_t offset, const void* data, size_t length) {
-  if (IsAligned(offset) && IsAligned(data) && IsAligned(length)) return Status::Ok();
-  return Status(StatusCode::kInvalidArgument,
-                "direct I/O on " + path + " needs offset, buffer address and length aligned to " +
-                    std::to_string(limits::kDirectIoAlignment) + " bytes (offset " +
-                    std::to_string(offset) + ", length " + std::to_string(length) + ")");
-}
-
 class ProdFile final : public File {
  public:
   ProdFile(ProdEnv& env, int fd, std::string path, bool direct)

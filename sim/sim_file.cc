@@ -15,13 +15,6 @@ constexpr Duration kWriteMin = microseconds(10), kWriteMax = microseconds(60);
 constexpr Duration kSyncMin = microseconds(100), kSyncMax = microseconds(4000);
 constexpr Duration kMetaMin = microseconds(5), kMetaMax = microseconds(50);
 
-Status CheckDirectIo(const std::string& path, uint64_t offset, const void* data, size_t length) {
-  if (IsAligned(offset) && IsAligned(data) && IsAligned(length)) return Status::Ok();
-  return Status(StatusCode::kInvalidArgument,
-                "direct I/O on " + path + " needs offset, buffer address and length aligned to " +
-                    std::to_string(limits::kDirectIoAlignment) + " bytes (offset " +
-                    std::to_string(offset) + ", length " + std::to_string(length) + ")");
-}
 
 class SimFile final : public File {
  public:
