@@ -210,8 +210,7 @@ ParseStatus RequestParser::ParseMultibulk(std::string_view input, size_t& pos) {
     }
     if (cr + 1 == rest.size()) return ParseStatus::kNeedMore;  // the '\n' has not arrived
     int64_t count = 0;
-    if (!ParseRedisInteger(rest.substr(1, cr - 1), count) ||
-        count > limits::kMaxMultibulkLength) {
+    if (!ParseRedisInteger(rest.substr(1, cr - 1), count) || count > limits::kMaxMultibulkLength) {
       return Fail("ERR Protocol error: invalid multibulk length");
     }
     pos += cr + 2;
@@ -296,8 +295,9 @@ void ReplyWriter::Error(std::string_view text) {
   out_ += '-';
   const size_t start = out_.size();
   out_ += text;
-  std::replace_if(out_.begin() + static_cast<std::ptrdiff_t>(start), out_.end(),
-                  [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  std::replace_if(
+      out_.begin() + static_cast<std::ptrdiff_t>(start), out_.end(),
+      [](char c) { return c == '\r' || c == '\n'; }, ' ');
   out_ += "\r\n";
 }
 

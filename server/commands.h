@@ -11,15 +11,15 @@
 #include <string>
 #include <vector>
 
+#include "net/connection.h"
 #include "net/resp.h"
 
 namespace tierkv::server {
 
-// What the connection does after the reply of a command has been written.
-enum class AfterReply { kKeepOpen, kClose };
+using net::AfterReply;
 
 // Runs `args` (the name first; at least one element) and appends its reply to `reply`. Never
-// suspends. The command may move strings out of `args`.
+// suspends. The command may move strings out of `args`. Fits net::CommandHandler.
 AfterReply ExecuteCommand(std::vector<std::string>& args, net::ReplyWriter& reply);
 
 // Redis 7.0's reply text for an unknown command (exposed for tests):

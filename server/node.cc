@@ -9,7 +9,8 @@
 #include "core/assert.h"
 #include "core/limits.h"
 #include "core/sync.h"
-#include "server/connection.h"
+#include "net/connection.h"
+#include "server/commands.h"
 
 namespace tierkv::server {
 namespace {
@@ -93,7 +94,7 @@ class ShardServer {
     std::shared_ptr<Socket> socket = std::move(accepted);
     executor_.log().Debug("client {} connected", socket->PeerAddress());
     FiberHandle fiber = executor_.Spawn("client", [this, id, socket] {
-      ServeConnection(*socket, executor_.log());
+      net::ServeConnection(*socket, ExecuteCommand, executor_.log());
       connections_.erase(id);
     });
     connections_.emplace(id, std::move(fiber));

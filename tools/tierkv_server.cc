@@ -10,6 +10,8 @@
 // be created or the node cannot listen (e.g. the port is in use).
 // Like every program in tools/, this file may touch the OS directly (the core count, stderr);
 // everything it starts goes through the Env.
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -17,8 +19,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-
-#include <fmt/core.h>
 
 #include "core/limits.h"
 #include "io/prod_env.h"

@@ -137,7 +137,7 @@ TEST_CASE("multibulk: a half-read command keeps its arguments across calls") {
   ParseResult result = parser.Parse(first);
   CHECK(result.status == ParseStatus::kNeedMore);
   CHECK(result.consumed == first.size() - 3);  // header and first argument taken, payload not
-  CHECK(parser.BulkBytesWanted(3) == 4);        // "lo\r\n"
+  CHECK(parser.BulkBytesWanted(3) == 4);       // "lo\r\n"
   result = parser.Parse("hello\r\n");
   CHECK(result.status == ParseStatus::kCommand);
   CHECK(result.consumed == 7);
@@ -199,8 +199,7 @@ TEST_CASE("inline commands") {
   CHECK(CommandsOf("PING a\vb\r\n") == std::vector<Command>{{"PING", "a\vb"}});
   CHECK(CommandsOf("ECHO \v\fa\r\n") == std::vector<Command>{{"ECHO", "a"}});
   // A NUL ends the line, as it ends the C string sdssplitargs reads.
-  CHECK(CommandsOf("ECHO a\0b c\r\nPING\r\n"s) ==
-        std::vector<Command>{{"ECHO", "a"}, {"PING"}});
+  CHECK(CommandsOf("ECHO a\0b c\r\nPING\r\n"s) == std::vector<Command>{{"ECHO", "a"}, {"PING"}});
   // Inline and multibulk mix freely.
   CHECK(CommandsOf("PING\r\n*1\r\n$4\r\nPING\r\nPING\r\n") ==
         std::vector<Command>{{"PING"}, {"PING"}, {"PING"}});

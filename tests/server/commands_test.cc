@@ -60,12 +60,14 @@ TEST_CASE("unknown commands") {
   CHECK(Wire({"foo"}) == "-ERR unknown command 'foo', with args beginning with: \r\n");
   CHECK(Wire({"foo", "a", "b"}) ==
         "-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n");
-  CHECK(Wire({"foo", "", ""}) == "-ERR unknown command 'foo', with args beginning with: '' '' \r\n");
+  CHECK(Wire({"foo", "", ""}) ==
+        "-ERR unknown command 'foo', with args beginning with: '' '' \r\n");
   CHECK(Wire({""}) == "-ERR unknown command '', with args beginning with: \r\n");
   // Line breaks become spaces; NUL ends a string (Redis formats with %s).
   CHECK(Wire({"f\roo", "a\nb"}) ==
         "-ERR unknown command 'f oo', with args beginning with: 'a b' \r\n");
-  CHECK(Wire({"fo\0o"s, "b\0c"s}) == "-ERR unknown command 'fo', with args beginning with: 'b' \r\n");
+  CHECK(Wire({"fo\0o"s, "b\0c"s}) ==
+        "-ERR unknown command 'fo', with args beginning with: 'b' \r\n");
   CHECK(Run({"foo"}).after == AfterReply::kKeepOpen);
 }
 
@@ -85,8 +87,8 @@ TEST_CASE("unknown command texts are cut at 128 bytes like Redis's") {
   CHECK(UnknownCommandError(many) == kPrefix + "foo', with args beginning with: " + listed);
   // The last argument is cut to the room left.
   std::vector<std::string> two{"foo", std::string(120, 'x'), "abcdefghij"};
-  CHECK(UnknownCommandError(two) == kPrefix + "foo', with args beginning with: '" +
-                                        std::string(120, 'x') + "' 'abcde' ");
+  CHECK(UnknownCommandError(two) ==
+        kPrefix + "foo', with args beginning with: '" + std::string(120, 'x') + "' 'abcde' ");
 }
 
 }  // namespace tierkv::server

@@ -1,4 +1,4 @@
-#include "server/connection.h"
+#include "net/connection.h"
 
 #include <algorithm>
 #include <span>
@@ -6,30 +6,27 @@
 
 #include "core/limits.h"
 #include "net/input_buffer.h"
-#include "net/resp.h"
-#include "server/commands.h"
 
-namespace tierkv::server {
+namespace tierkv::net {
 namespace {
 
 // Runs every complete command in `input`, appending the replies to `output`. Returns
 // kClose when the connection must close once the replies are written (QUIT, protocol error).
 // Bounded: every pass consumes input or returns.
-AfterReply ProcessInput(net::InputBuffer& input, net::RequestParser& parser, std::string& output,
-                        const Log& log, const std::string& peer) {
-  net::ReplyWriter reply(output);
+AfterReply ProcessInput(InputBuffer& input, RequestParser& parser, const CommandHandler& handler,
+                        std::string& output, const Log& log, const std::string& peer) {
+  ReplyWriter reply(output);
   while (true) {
-    net::ParseResult parsed = parser.Parse(input.readable());
+    ParseResult parsed = parser.Parse(input.readable());
     input.Consume(parsed.consumed);
     switch (parsed.status) {
-      case net::ParseStatus::kNeedMore:
-        return AfterReply::kKeepOpen;
-      case net::ParseStatus::kError:
+      case ParseStatus::kNeedMore: return AfterReply::kKeepOpen;
+      case ParseStatus::kError:
         log.Debug("protocol error from {}: {}", peer, parser.error());
         reply.Error(parser.error());
         return AfterReply::kClose;
-      case net::ParseStatus::kCommand:
-        if (ExecuteCommand(parser.command(), reply) == AfterReply::kClose) {
+      case ParseStatus::kCommand:
+        if (handler(parser.command(), reply) == AfterReply::kClose) {
           return AfterReply::kClose;
         }
         break;
@@ -39,14 +36,18 @@ AfterReply ProcessInput(net::InputBuffer& input, net::RequestParser& parser, std
 
 }  // namespace
 
-void ServeConnection(Socket& socket, const Log& log) {
+void ServeConnection(Socket& socket, const CommandHandler& handler, const Log& log) {
   const std::string peer = socket.PeerAddress();
-  net::InputBuffer input;
-  net::RequestParser parser;
+  InputBuffer input;
+  RequestParser parser;
   std::string output;
   while (true) {  // one pass per socket read; ends with the connection
-    // Read at least a chunk, or the rest of a big bulk argument in one go.
-    size_t wanted = std::max(limits::kSocketReadChunkBytes, parser.BulkBytesWanted(input.size()));
+    // Read at least a chunk. Inside a big bulk argument, ask for up to as much again as is
+    // buffered: the buffer grows geometrically with the bytes that actually arrived, never to a
+    // length the client merely announced (a header alone must not reserve 512 MB).
+    const size_t chunk = limits::kSocketReadChunkBytes;
+    size_t wanted = std::clamp(parser.BulkBytesWanted(input.size()), chunk,
+                               std::max(chunk, input.size()));
     Result<size_t> read = socket.Read(input.PrepareWrite(wanted));
     if (!read) {
       log.Debug("connection {} ended: {}", peer, read.error().ToString());
@@ -55,7 +56,7 @@ void ServeConnection(Socket& socket, const Log& log) {
     if (*read == 0) break;  // the client closed its side
     input.Commit(*read);
 
-    AfterReply after = ProcessInput(input, parser, output, log, peer);
+    AfterReply after = ProcessInput(input, parser, handler, output, log, peer);
     if (!output.empty()) {
       Status written = socket.Write(std::as_bytes(std::span(output)));
       output.clear();
@@ -78,4 +79,4 @@ void ServeConnection(Socket& socket, const Log& log) {
   socket.Close();
 }
 
-}  // namespace tierkv::server
+}  // namespace tierkv::net
