@@ -27,6 +27,7 @@
 
 #include "core/clock.h"
 #include "core/executor.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "core/time_point.h"
@@ -134,9 +135,10 @@ class Listener {
 };
 
 struct ListenOptions {
-  // Several executors may listen on one port; the kernel (or simulator) spreads connections.
+  // Several executors of THIS node may listen on one port; the kernel (or simulator) spreads
+  // connections among them. Another process already listening there still gets Busy.
   bool reuse_port = false;
-  int backlog = 511;
+  int backlog = limits::kListenBacklog;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
 
 namespace tierkv::limits {
@@ -40,8 +41,13 @@ inline constexpr unsigned kUringEntries = 4096;
 
 // Redis PROTO_INLINE_MAX_SIZE: an inline command line longer than this is a protocol error.
 inline constexpr std::size_t kMaxInlineRequestBytes = 64 * 1024;
-// Redis: a multibulk header over 1024*1024 elements is "invalid multibulk length".
-inline constexpr int64_t kMaxMultibulkLength = 1024 * 1024;
+// Redis 7.0 answers "invalid multibulk length" only above INT_MAX elements (checked against
+// redis-server 7.0.15, which accepts *2000000). Memory stays bounded anyway: the parser reserves
+// at most kMaxMultibulkReserve argument slots up front and grows only with bytes received, and
+// the whole query buffer is capped by kClientQueryBufferLimit.
+inline constexpr int64_t kMaxMultibulkLength = 2147483647;
+// Argument slots reserved up front for a multibulk request (Redis reserves at most 1024 too).
+inline constexpr int64_t kMaxMultibulkReserve = 1024;
 // Redis proto-max-bulk-len default (512 MB): a larger bulk is "invalid bulk length".
 inline constexpr int64_t kProtoMaxBulkLen = 512LL * 1024 * 1024;
 // Redis client-query-buffer-limit default (1 GB): the most unparsed input kept for one client.
@@ -50,6 +56,10 @@ inline constexpr std::size_t kClientQueryBufferLimit = 1024ULL * 1024 * 1024;
 inline constexpr std::size_t kSocketReadChunkBytes = 16 * 1024;
 // Pending connection backlog for listeners (Redis tcp-backlog default 511).
 inline constexpr int kListenBacklog = 511;
+// After a failed accept that is not a shutdown (e.g. out of file descriptors), wait this long
+// before the next, so a persistent error neither spins the executor nor floods the log, while a
+// transient one costs clients little.
+inline constexpr std::chrono::milliseconds kAcceptRetryDelay{10};
 
 // --- Simulation ---
 

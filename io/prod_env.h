@@ -2,7 +2,9 @@
 // optional O_DIRECT, libpmem2 mappings, TCP sockets. See core/env.h for the contracts.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -72,6 +74,15 @@ class ProdEnv final : public Env {
   std::shared_ptr<spdlog::logger> logger_;
   std::vector<std::unique_ptr<UringLoop>> loops_;
   int stop_fd_ = -1;  // signalfd (handle_signals) or eventfd (RequestStop)
+
+  // Ports this node listens on with SO_REUSEPORT, with their listener counts: only the first
+  // listener of a port checks that no other process holds it (SO_REUSEPORT alone would let a
+  // second server of the same user silently share the port).
+  friend class ProdListener;
+  std::mutex ports_mutex_;
+  std::map<std::string, int> reuse_ports_;
+  Status ClaimReusePort(const NetAddress& address, int family);
+  void ReleaseReusePort(const std::string& key);
 };
 
 }  // namespace tierkv::io

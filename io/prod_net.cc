@@ -111,12 +111,16 @@ class ProdSocket final : public Socket {
   bool closed_ = false;
 };
 
+}  // namespace
+
 class ProdListener final : public Listener {
  public:
-  ProdListener(ProdEnv& env, int fd, NetAddress local) : env_(env), fd_(fd), local_(local) {}
+  ProdListener(ProdEnv& env, int fd, NetAddress local, bool reuse_port)
+      : env_(env), fd_(fd), local_(local), reuse_port_(reuse_port) {}
   ~ProdListener() override {
     Close();
     close(fd_);
+    if (reuse_port_) env_.ReleaseReusePort(local_.ToString());
   }
 
   Result<std::unique_ptr<Socket>> Accept(Deadline deadline) override {
@@ -150,15 +154,41 @@ class ProdListener final : public Listener {
   ProdEnv& env_;
   int fd_;
   NetAddress local_;
+  bool reuse_port_;
   bool closed_ = false;
 };
 
-}  // namespace
+Status ProdEnv::ClaimReusePort(const NetAddress& address, int family) {
+  std::lock_guard<std::mutex> lock(ports_mutex_);
+  std::string key = address.ToString();
+  if (reuse_ports_[key]++ > 0 || address.port == 0) return Status::Ok();
+  // First listener of this node on the port: bind once without SO_REUSEPORT to find out whether
+  // another process holds it.
+  auto resolved = Resolve(address);
+  if (!resolved) return resolved.error();
+  int probe = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  int rc = bind(probe, reinterpret_cast<sockaddr*>(&resolved->storage), resolved->length);
+  int error = errno;
+  close(probe);
+  if (rc != 0) {
+    reuse_ports_[key]--;
+    return ErrnoStatus(error, "listen on " + key);
+  }
+  return Status::Ok();
+}
+
+void ProdEnv::ReleaseReusePort(const std::string& key) {
+  std::lock_guard<std::mutex> lock(ports_mutex_);
+  if (--reuse_ports_[key] <= 0) reuse_ports_.erase(key);
+}
 
 Result<std::unique_ptr<Listener>> ProdEnv::Listen(const NetAddress& address,
                                                   const ListenOptions& options) {
   auto resolved = Resolve(address);
   if (!resolved) return Err(resolved.error());
+  if (options.reuse_port) TK_RETURN_IF_ERROR_R(ClaimReusePort(address, resolved->family()));
   int fd = socket(resolved->family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Err(ErrnoStatus(errno, "socket"));
   int one = 1;
@@ -168,6 +198,7 @@ Result<std::unique_ptr<Listener>> ProdEnv::Listen(const NetAddress& address,
       listen(fd, options.backlog) != 0) {
     Status status = ErrnoStatus(errno, "listen on " + address.ToString());
     close(fd);
+    if (options.reuse_port) ReleaseReusePort(address.ToString());
     return Err(status);
   }
   sockaddr_storage bound{};
@@ -177,7 +208,13 @@ Result<std::unique_ptr<Listener>> ProdEnv::Listen(const NetAddress& address,
   local.port = ntohs(bound.ss_family == AF_INET
                          ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                          : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-  return std::make_unique<ProdListener>(*this, fd, local);
+  if (options.reuse_port && address.port == 0) {
+    // The kernel picked the port: count this listener under the real one.
+    ReleaseReusePort(address.ToString());
+    std::lock_guard<std::mutex> lock(ports_mutex_);
+    reuse_ports_[local.ToString()]++;
+  }
+  return std::make_unique<ProdListener>(*this, fd, local, options.reuse_port);
 }
 
 Result<std::unique_ptr<Socket>> ProdEnv::Connect(const NetAddress& address, Deadline deadline) {

@@ -217,7 +217,7 @@ ParseStatus RequestParser::ParseMultibulk(std::string_view input, size_t& pos) {
     if (count <= 0) return ParseStatus::kCommand;  // empty: skipped by the caller
     args_remaining_ = count;
     // Reserve for small commands only: a header alone must not make us allocate much.
-    command_.reserve(static_cast<size_t>(std::min<int64_t>(count, 1024)));
+    command_.reserve(static_cast<size_t>(std::min<int64_t>(count, limits::kMaxMultibulkReserve)));
   }
   while (args_remaining_ > 0) {  // bounded by the count checked above
     std::string_view rest = input.substr(pos);

@@ -15,11 +15,6 @@
 namespace tierkv::server {
 namespace {
 
-// After a failed accept that is not a shutdown (e.g. out of file descriptors), wait this long
-// before the next one, so a persistent error neither spins the executor nor floods the log, while
-// a transient one costs clients little. (To move to core/limits.h, which this change may not edit.)
-constexpr Duration kAcceptRetryDelay = milliseconds(10);
-
 // The part of the server that lives on one executor. Every method runs on that executor.
 class ShardServer {
  public:
@@ -81,7 +76,7 @@ class ShardServer {
         StatusCode code = accepted.error().code();
         if (code == StatusCode::kClosed || code == StatusCode::kCancelled) return;
         executor_.log().Warn("accept failed: {}", accepted.error().ToString());
-        if (!executor_.Sleep(kAcceptRetryDelay).ok()) return;
+        if (!executor_.Sleep(limits::kAcceptRetryDelay).ok()) return;
         continue;
       }
       Spawn(std::move(*accepted));

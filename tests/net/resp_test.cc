@@ -233,7 +233,7 @@ TEST_CASE("protocol error: invalid multibulk length") {
   const std::string kText = "ERR Protocol error: invalid multibulk length";
   CHECK(ErrorOf("*x\r\n") == kText);
   CHECK(ErrorOf("*\r\n") == kText);
-  CHECK(ErrorOf("*1048577\r\n") == kText);
+  CHECK(ErrorOf("*2147483648\r\n") == kText);
   CHECK(ErrorOf("*2147483648\r\n") == kText);
   CHECK(ErrorOf("*99999999999999999999\r\n") == kText);
   CHECK(ErrorOf("*01\r\n") == kText);

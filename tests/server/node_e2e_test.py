@@ -148,7 +148,7 @@ def test_raw_protocol(port):
 def test_protocol_errors(port):
     expect_protocol_error(port, b"*1\r\nfoo\r\n", b"expected '$', got 'f'", "garbage bulk header")
     expect_protocol_error(port, b"*abc\r\n", b"invalid multibulk length", "garbage count")
-    expect_protocol_error(port, b"*1048577\r\n", b"invalid multibulk length", "huge count")
+    expect_protocol_error(port, b"*2147483648\r\n", b"invalid multibulk length", "huge count")
     expect_protocol_error(port, b"*1\r\n$-1\r\n", b"invalid bulk length", "negative bulk length")
     expect_protocol_error(port, b"*1\r\n$536870913\r\n", b"invalid bulk length",
                           "huge bulk length")
@@ -224,6 +224,16 @@ def test_port_in_use(server_path, data_dir):
           f"stderr={done.stderr!r}")
 
 
+def test_second_server_refused(server_path, port, data_dir):
+    # A second tierkv-server on a port a running one holds must fail, not share it through
+    # SO_REUSEPORT.
+    done = subprocess.run([server_path, "--port", str(port), "--bind", HOST, "--threads", "2",
+                           "--dir", data_dir], capture_output=True, timeout=STOP_TIMEOUT_S)
+    check(done.returncode == 1, "second server on a held port: exit 1", f"rc={done.returncode}")
+    check(b"Address already in use" in done.stderr, "second server: clear message",
+          f"stderr={done.stderr[-300:]!r}")
+
+
 def main():
     server_path = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="tierkv-e2e-") as scratch:
@@ -244,6 +254,7 @@ def main():
                 test_many_connections(port)
                 test_redis_py(port)
                 test_redis_cli(port)
+                test_second_server_refused(server_path, port, data_dir)
                 idle = connect(port)  # an open connection must not hold up the shutdown
                 idle.sendall(b"PING\r\n")
                 recv_exact(idle, 7)
