@@ -72,7 +72,17 @@ class ProdSocket final : public Socket {
   }
 
   Status Write(std::span<const std::byte> data, Deadline deadline) override {
+    if (closed_) return Status(StatusCode::kClosed, "write on closed socket");
+    // Fast path: a reply almost always fits in the socket buffer, and a non-blocking send then
+    // costs one syscall instead of a ring round trip and two fiber switches. io_uring takes over
+    // only when the buffer is full.
     size_t done = 0;
+    ssize_t sent = send(fd_, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent > 0) {
+      done = static_cast<size_t>(sent);
+    } else if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      return ErrnoStatus(errno, "write to " + peer_);
+    }
     while (done < data.size()) {
       if (closed_) return Status(StatusCode::kClosed, "write on closed socket");
       auto result = env_.CurrentLoop().RunOp(

@@ -51,6 +51,7 @@ class UringLoop : public ExecutorHost {
                     bool interruptible = true);
 
  private:
+  void InitRing();
   io_uring_sqe* GetSqe();
   void ArmWakeup();
   void Reap();
@@ -58,7 +59,8 @@ class UringLoop : public ExecutorHost {
   void Tick();
 
   const Clock& clock_;
-  io_uring ring_;
+  io_uring ring_{};
+  bool ring_ready_ = false;
   int wake_fd_ = -1;
   uint64_t wake_buffer_ = 0;
   std::unique_ptr<Executor> executor_;
