@@ -50,9 +50,13 @@ void UringLoop::InitRing() {
   // instead of interrupting it; both fit one ring per executor thread and cut per-operation
   // overhead. Older kernels refuse the flags: fall back to a plain ring.
   io_uring_params params{};
-  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  params.flags =
+      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   int rc = io_uring_queue_init_params(limits::kUringEntries, &ring_, &params);
-  if (rc != 0) rc = io_uring_queue_init(limits::kUringEntries, &ring_, 0);
+  if (rc != 0) {
+    executor_->log().Warn("io_uring without DEFER_TASKRUN (kernel refused: {})", -rc);
+    rc = io_uring_queue_init(limits::kUringEntries, &ring_, 0);
+  }
   TK_ASSERT_MSG(rc == 0, "io_uring_queue_init failed (is io_uring allowed here?)");
   ring_ready_ = true;
 }
@@ -132,7 +136,10 @@ void UringLoop::Tick() {
   DrainMailbox();
   executor_->RunReady();
   if (executor_->HasReady() || mailbox_nonempty_.load() || stop_.load()) {
-    io_uring_submit_and_get_events(&ring_);
+    // Busy: enter the kernel only when there is something to submit or completion work waiting
+    // (IORING_SQ_TASKRUN), so fibers that merely yield cost no syscall.
+    bool work_pending = IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN;
+    if (io_uring_sq_ready(&ring_) > 0 || work_pending) io_uring_submit_and_get_events(&ring_);
     Reap();
     return;
   }
