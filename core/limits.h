@@ -61,6 +61,27 @@ inline constexpr int kListenBacklog = 511;
 // transient one costs clients little.
 inline constexpr std::chrono::milliseconds kAcceptRetryDelay{10};
 
+// --- Write-ahead log (tiers/wal.cc) ---
+
+// Largest payload of one WAL record. The engine logs one command (or one transaction) per record,
+// and one command never exceeds a client's query buffer, so the same bound applies; recovery
+// reads a record whole, so this also bounds the memory replay of one record needs (and it fits
+// the record's u32 length field).
+inline constexpr std::size_t kWalMaxPayloadBytes = kClientQueryBufferLimit;
+// Recovery reads segments in chunks of this size: large enough that per-read cost is negligible
+// against sequential SSD bandwidth (a few hundred reads per 64 MiB segment), small enough that
+// recovery's memory stays flat however big the log is.
+inline constexpr std::size_t kWalReadChunkBytes = 1024 * 1024;
+// Recovery of a large log logs its progress every this many bytes read: at SSD speeds a line
+// every second or so, and nothing at all for the small logs of tests and fresh nodes.
+inline constexpr uint64_t kWalRecoveryProgressBytes = 256ULL * 1024 * 1024;
+// The WAL writer reuses its batch buffer when it is at most this big; a larger one (a huge record)
+// is freed after its write, so one big value does not pin its memory for the life of the log.
+// 4 MiB holds the batches of thousands of ordinary appenders.
+inline constexpr std::size_t kWalBatchBufferKeepBytes = 4 * 1024 * 1024;
+// appendfsync everysec: the background fiber's period (Redis's everysec is one second).
+inline constexpr std::chrono::milliseconds kWalEverySecInterval{1000};
+
 // --- Simulation ---
 
 // Events one simulation run may execute before it is declared stuck (a livelock is a bug, and a

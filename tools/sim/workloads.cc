@@ -4,9 +4,11 @@
 namespace tierkv::simtool {
 
 std::unique_ptr<Workload> MakePingPong(const ScenarioSpec& spec);
+std::unique_ptr<Workload> MakeEngineCrash(const ScenarioSpec& spec);
 
 std::unique_ptr<Workload> MakeWorkload(const ScenarioSpec& spec) {
   if (spec.workload == "ping-pong") return MakePingPong(spec);
+  if (spec.workload == "engine-crash") return MakeEngineCrash(spec);
   return nullptr;
 }
 

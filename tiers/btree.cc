@@ -1,0 +1,342 @@
+#include "tiers/btree.h"
+
+#include <algorithm>
+
+#include "core/aligned_buffer.h"
+#include "core/assert.h"
+
+namespace tierkv::tiers {
+namespace {
+
+// Pages built by a merge are written in coalesced runs once this many bytes are pending.
+constexpr size_t kPendingFlushBytes = 4 << 20;
+
+// Index of the child covering `key`: the last entry whose key is <= key (<, when strict); entry 0
+// stands for everything below entry 1.
+size_t ChildFor(const std::vector<InnerEntry>& entries, std::string_view key, bool strict) {
+  size_t lo = 1, hi = entries.size();
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    bool left = strict ? entries[mid].key < key : entries[mid].key <= key;
+    if (left) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo - 1;
+}
+
+bool KeyLess(const LeafEntry& entry, std::string_view key) { return entry.key < key; }
+
+}  // namespace
+
+Result<std::optional<LeafEntry>> Tree::Seek(const TreeRoot& tree, std::string_view key,
+                                            SeekMode mode) {
+  if (tree.height == 0) return std::nullopt;
+  return SeekNode(tree.root, key, mode);
+}
+
+Result<std::optional<LeafEntry>> Tree::First(const TreeRoot& tree) {
+  if (tree.height == 0) return std::nullopt;
+  return Edge(tree.root, true);
+}
+
+Result<std::optional<LeafEntry>> Tree::Last(const TreeRoot& tree) {
+  if (tree.height == 0) return std::nullopt;
+  return Edge(tree.root, false);
+}
+
+Result<std::optional<LeafEntry>> Tree::SeekNode(uint64_t page, std::string_view key, SeekMode mode) {
+  auto node = cache_.Get(page);
+  if (!node) return Err(node.error());
+  NodeRef n = std::move(*node);
+  if (n->type == PageType::kLeaf) {
+    const auto& e = n->leaf;
+    auto lower = std::lower_bound(e.begin(), e.end(), key, KeyLess);
+    auto upper = std::upper_bound(e.begin(), e.end(), key,
+                                  [](std::string_view k, const LeafEntry& x) { return k < x.key; });
+    switch (mode) {
+      case SeekMode::kGE: return lower == e.end() ? std::nullopt : std::optional(*lower);
+      case SeekMode::kGT: return upper == e.end() ? std::nullopt : std::optional(*upper);
+      case SeekMode::kLE: return upper == e.begin() ? std::nullopt : std::optional(*(upper - 1));
+      case SeekMode::kLT: return lower == e.begin() ? std::nullopt : std::optional(*(lower - 1));
+    }
+    TK_UNREACHABLE();
+  }
+  const auto& e = n->inner;
+  size_t i = ChildFor(e, key, mode == SeekMode::kLT);
+  auto found = SeekNode(e[i].child, key, mode);
+  if (!found || found->has_value()) return found;
+  bool forward = mode == SeekMode::kGE || mode == SeekMode::kGT;
+  if (forward && i + 1 < e.size()) return Edge(e[i + 1].child, true);
+  if (!forward && i > 0) return Edge(e[i - 1].child, false);
+  return std::nullopt;
+}
+
+Result<std::optional<LeafEntry>> Tree::Edge(uint64_t page, bool first) {
+  while (true) {
+    auto node = cache_.Get(page);
+    if (!node) return Err(node.error());
+    const Node& n = **node;
+    if (n.type == PageType::kLeaf) {
+      if (n.leaf.empty()) return std::nullopt;
+      return first ? n.leaf.front() : n.leaf.back();
+    }
+    page = first ? n.inner.front().child : n.inner.back().child;
+  }
+}
+
+Result<std::string> Tree::ReadValue(const LeafEntry& entry) {
+  if (!entry.overflow) return entry.value;
+  return ReadValueRange(entry, 0, entry.ref.length);
+}
+
+Result<std::string> Tree::ReadValueRange(const LeafEntry& entry, uint64_t offset, uint64_t length) {
+  if (!entry.overflow) {
+    if (offset >= entry.value.size()) return std::string();
+    return entry.value.substr(offset, length);
+  }
+  const OverflowRef& ref = entry.ref;
+  if (offset >= ref.length || length == 0) return std::string();
+  length = std::min(length, ref.length - offset);
+  uint64_t first = offset / kPagePayload;
+  uint64_t last = (offset + length - 1) / kPagePayload;
+  TK_ASSERT(last < ref.pages);
+  AlignedBuffer buffer((last - first + 1) * kPageSize);
+  TK_RETURN_IF_ERROR_R(file_.ReadRun(ref.first_page + first, last - first + 1, buffer.span()));
+  std::string out;
+  out.reserve(length);
+  for (uint64_t page = first; page <= last; page++) {
+    const std::byte* payload = buffer.data() + (page - first) * kPageSize + kPageHeaderSize;
+    uint64_t page_begin = page * kPagePayload;
+    uint64_t from = std::max(offset, page_begin) - page_begin;
+    uint64_t to = std::min(offset + length, page_begin + kPagePayload) - page_begin;
+    out.append(reinterpret_cast<const char*>(payload) + from, to - from);
+  }
+  return out;
+}
+
+Status Tree::WritePage(uint64_t page, std::span<const std::byte> bytes) {
+  pending_.emplace_back(page, std::vector<std::byte>(bytes.begin(), bytes.end()));
+  pending_bytes_ += bytes.size();
+  if (pending_bytes_ >= kPendingFlushBytes) return FlushPending();
+  return Status::Ok();
+}
+
+Status Tree::FlushPending() {
+  std::sort(pending_.begin(), pending_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t i = 0;
+  while (i < pending_.size()) {
+    size_t j = i + 1;
+    while (j < pending_.size() && pending_[j].first == pending_[j - 1].first + 1) j++;
+    AlignedBuffer run((j - i) * kPageSize);
+    for (size_t k = i; k < j; k++) {
+      std::memcpy(run.data() + (k - i) * kPageSize, pending_[k].second.data(), kPageSize);
+    }
+    TK_RETURN_IF_ERROR(file_.Write(pending_[i].first, run.span()));
+    i = j;
+  }
+  pending_.clear();
+  pending_bytes_ = 0;
+  return Status::Ok();
+}
+
+Result<OverflowRef> Tree::WriteOverflow(const std::string& value, MergeResult& result) {
+  OverflowRef ref;
+  ref.length = value.size();
+  ref.pages = OverflowPages(value.size());
+  ref.first_page = allocator_.Allocate(ref.pages);
+  std::vector<std::byte> page(kPageSize);
+  for (uint32_t i = 0; i < ref.pages; i++) {
+    std::memset(page.data(), 0, kPageSize);
+    uint64_t begin = uint64_t{i} * kPagePayload;
+    uint32_t used = static_cast<uint32_t>(std::min<uint64_t>(kPagePayload, value.size() - begin));
+    std::memcpy(page.data() + kPageHeaderSize, value.data() + begin, used);
+    WriteHeader(page, PageHeader{0, ref.first_page + i, generation_,
+                                 static_cast<uint16_t>(PageType::kOverflow), 0, used});
+    SealPage(std::span<std::byte, kPageSize>(page.data(), kPageSize));
+    TK_RETURN_IF_ERROR_R(WritePage(ref.first_page + i, page));
+  }
+  result.pages_written += ref.pages;
+  return ref;
+}
+
+Result<std::vector<Tree::Piece>> Tree::WriteLeaves(std::vector<LeafEntry> entries,
+                                                   MergeResult& result) {
+  std::vector<Piece> pieces;
+  std::vector<std::byte> page(kPageSize);
+  size_t i = 0;
+  while (i < entries.size()) {
+    size_t size = 0, j = i;
+    while (j < entries.size() && size + entries[j].EncodedSize() <= kNodeCapacity) {
+      size += entries[j].EncodedSize();
+      j++;
+    }
+    TK_ASSERT(j > i);
+    auto node = std::make_shared<Node>();
+    node->type = PageType::kLeaf;
+    node->page_id = allocator_.Allocate(1);
+    node->leaf.assign(std::make_move_iterator(entries.begin() + i),
+                      std::make_move_iterator(entries.begin() + j));
+    node->memory_bytes = NodeMemory(*node);
+    EncodeLeaf(node->leaf, node->page_id, generation_,
+               std::span<std::byte, kPageSize>(page.data(), kPageSize));
+    TK_RETURN_IF_ERROR_R(WritePage(node->page_id, page));
+    pieces.push_back(Piece{node->leaf.front().key, node->page_id});
+    cache_.Insert(std::move(node));
+    result.pages_written++;
+    i = j;
+  }
+  return pieces;
+}
+
+Result<std::vector<Tree::Piece>> Tree::WriteInners(std::vector<InnerEntry> entries,
+                                                   MergeResult& result) {
+  std::vector<Piece> pieces;
+  std::vector<std::byte> page(kPageSize);
+  size_t i = 0;
+  while (i < entries.size()) {
+    size_t size = 0, j = i;
+    while (j < entries.size() && size + 2 + entries[j].EncodedSize() <= kNodeCapacity) {
+      size += 2 + entries[j].EncodedSize();
+      j++;
+    }
+    TK_ASSERT(j > i);
+    auto node = std::make_shared<Node>();
+    node->type = PageType::kInner;
+    node->page_id = allocator_.Allocate(1);
+    node->inner.assign(std::make_move_iterator(entries.begin() + i),
+                       std::make_move_iterator(entries.begin() + j));
+    node->memory_bytes = NodeMemory(*node);
+    EncodeInner(node->inner, node->page_id, generation_,
+                std::span<std::byte, kPageSize>(page.data(), kPageSize));
+    TK_RETURN_IF_ERROR_R(WritePage(node->page_id, page));
+    pieces.push_back(Piece{node->inner.front().key, node->page_id});
+    cache_.Insert(std::move(node));
+    result.pages_written++;
+    i = j;
+  }
+  return pieces;
+}
+
+Result<std::vector<Tree::Piece>> Tree::MergeLeaf(const std::vector<LeafEntry>& old, ChangeIt begin,
+                                                 ChangeIt end, MergeResult& result) {
+  std::vector<LeafEntry> merged;
+  merged.reserve(old.size() + (end - begin));
+  auto add = [&](const Change& change) -> Status {
+    LeafEntry entry;
+    entry.key = change.key;
+    if (entry.key.size() + change.value->size() > kMaxInlineEntry) {
+      auto ref = WriteOverflow(*change.value, result);
+      if (!ref) return ref.error();
+      entry.overflow = true;
+      entry.ref = *ref;
+    } else {
+      entry.value = *change.value;
+    }
+    merged.push_back(std::move(entry));
+    return Status::Ok();
+  };
+  auto drop = [&](const LeafEntry& entry) {
+    if (entry.overflow) result.freed.push_back(PageRun{entry.ref.first_page, entry.ref.pages});
+  };
+  auto o = old.begin();
+  for (ChangeIt c = begin; c != end; ++c) {
+    while (o != old.end() && o->key < c->key) merged.push_back(*o++);
+    bool existed = o != old.end() && o->key == c->key;
+    if (existed) drop(*o++);
+    if (c->value) TK_RETURN_IF_ERROR_R(add(*c));
+    result.entry_delta += (c->value ? 1 : 0) - (existed ? 1 : 0);
+  }
+  while (o != old.end()) merged.push_back(*o++);
+  return WriteLeaves(std::move(merged), result);
+}
+
+Result<std::vector<Tree::Piece>> Tree::MergeNode(uint64_t page, ChangeIt begin, ChangeIt end,
+                                                 MergeResult& result) {
+  auto node = cache_.Get(page);
+  if (!node) return Err(node.error());
+  NodeRef n = std::move(*node);
+  result.freed.push_back(PageRun{page, 1});
+  if (n->type == PageType::kLeaf) return MergeLeaf(n->leaf, begin, end, result);
+
+  const auto& children = n->inner;
+  std::vector<InnerEntry> entries;
+  ChangeIt from = begin;
+  for (size_t i = 0; i < children.size(); i++) {
+    ChangeIt to = end;
+    if (i + 1 < children.size()) {
+      to = std::lower_bound(from, end, children[i + 1].key,
+                            [](const Change& c, const std::string& k) { return c.key < k; });
+    }
+    if (from == to) {
+      entries.push_back(children[i]);
+      continue;
+    }
+    auto pieces = MergeNode(children[i].child, from, to, result);
+    if (!pieces) return Err(pieces.error());
+    for (Piece& piece : *pieces) entries.push_back(InnerEntry{std::move(piece.first_key), piece.page});
+    from = to;
+  }
+  if (entries.empty()) return std::vector<Piece>{};
+  return WriteInners(std::move(entries), result);
+}
+
+Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Change>& changes,
+                                      uint64_t generation) {
+  TK_ASSERT(std::is_sorted(changes.begin(), changes.end(),
+                           [](const Change& a, const Change& b) { return a.key < b.key; }));
+  MergeResult result;
+  result.tree = tree;
+  if (changes.empty()) return result;
+  generation_ = generation;
+  auto pieces = tree.height == 0 ? MergeLeaf({}, changes.begin(), changes.end(), result)
+                                 : MergeNode(tree.root, changes.begin(), changes.end(), result);
+  if (!pieces) return Err(pieces.error());
+  uint32_t height = std::max<uint32_t>(tree.height, 1);
+  while (pieces->size() > 1) {
+    std::vector<InnerEntry> entries;
+    for (Piece& piece : *pieces) entries.push_back(InnerEntry{std::move(piece.first_key), piece.page});
+    pieces = WriteInners(std::move(entries), result);
+    if (!pieces) return Err(pieces.error());
+    height++;
+  }
+  // Write everything before reading any new page back: the cache may already have evicted it.
+  TK_RETURN_IF_ERROR_R(FlushPending());
+  if (pieces->empty()) {
+    result.tree = TreeRoot{};
+  } else {
+    result.tree = TreeRoot{pieces->front().page, height};
+    // A root with a single child adds a level for nothing: drop it (its page was just written
+    // and is referenced by nothing else).
+    while (result.tree.height > 1) {
+      auto root = cache_.Get(result.tree.root);
+      if (!root) return Err(root.error());
+      if ((*root)->inner.size() != 1) break;
+      result.freed.push_back(PageRun{result.tree.root, 1});
+      result.tree = TreeRoot{(*root)->inner.front().child, result.tree.height - 1};
+    }
+  }
+  return result;
+}
+
+Status Tree::ForEachPage(const TreeRoot& tree, const std::function<void(PageRun)>& visit) {
+  if (tree.height == 0) return Status::Ok();
+  std::vector<uint64_t> stack{tree.root};
+  while (!stack.empty()) {
+    uint64_t page = stack.back();
+    stack.pop_back();
+    auto node = cache_.Get(page);
+    if (!node) return node.error();
+    visit(PageRun{page, 1});
+    for (const InnerEntry& entry : (*node)->inner) stack.push_back(entry.child);
+    for (const LeafEntry& entry : (*node)->leaf) {
+      if (entry.overflow) visit(PageRun{entry.ref.first_page, entry.ref.pages});
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace tierkv::tiers

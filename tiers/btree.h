@@ -1,0 +1,97 @@
+// The copy-on-write B+tree of a checkpoint.
+//
+// A tree is (root page, height). Pages are immutable once written: a checkpoint merges a sorted
+// batch of changes into the tree by rewriting only the leaves the changes touch and the inner
+// nodes above them, into freshly allocated pages; untouched subtrees are shared. The old pages it
+// replaced are returned as `freed` and handed back to the allocator only when nothing (the
+// previous superblock, a snapshot) references the old tree any more.
+// Inner node entry i covers keys >= entry i's key (entry 0: everything below entry 1); entry
+// keys i >= 1 are exactly the smallest key of their child, because every rewrite of a child
+// rewrites its parent's entries.
+// Values larger than kMaxInlineEntry live in contiguous overflow pages ("extents").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tiers/memtable.h"
+#include "tiers/node_cache.h"
+#include "tiers/page_file.h"
+
+namespace tierkv::tiers {
+
+struct TreeRoot {
+  uint64_t root = kNoPage;
+  uint32_t height = 0;  // 0: empty; 1: the root is a leaf
+};
+
+// A run of pages: [first, first + count).
+struct PageRun {
+  uint64_t first;
+  uint64_t count;
+};
+
+class Tree {
+ public:
+  Tree(PageFile& file, NodeCache& cache, PageAllocator& allocator)
+      : file_(file), cache_(cache), allocator_(allocator) {}
+
+  enum class SeekMode { kGE, kGT, kLE, kLT };
+  // The entry nearest `key` in the given direction, or nullopt. Suspends (page reads).
+  Result<std::optional<LeafEntry>> Seek(const TreeRoot& tree, std::string_view key, SeekMode mode);
+  Result<std::optional<LeafEntry>> First(const TreeRoot& tree);
+  Result<std::optional<LeafEntry>> Last(const TreeRoot& tree);
+  // The full value of an entry (reads overflow pages). Suspends.
+  Result<std::string> ReadValue(const LeafEntry& entry);
+  // `length` bytes of an entry's value from `offset`, reading only the pages needed. Suspends.
+  Result<std::string> ReadValueRange(const LeafEntry& entry, uint64_t offset, uint64_t length);
+
+  struct Change {
+    std::string key;
+    MaybeValue value;  // nullopt: delete
+  };
+  struct MergeResult {
+    TreeRoot tree;
+    std::vector<PageRun> freed;  // pages of the old tree no longer referenced by the new one
+    uint64_t pages_written = 0;
+    int64_t entry_delta = 0;
+  };
+  // Builds the tree `tree` + `changes` (sorted by key, one change per key) in new pages written
+  // with `generation`. Suspends (page reads and writes). Does not sync.
+  Result<MergeResult> Merge(const TreeRoot& tree, const std::vector<Change>& changes,
+                            uint64_t generation);
+
+  // Calls `visit` for every page run the tree uses (nodes and overflow extents). Suspends.
+  Status ForEachPage(const TreeRoot& tree, const std::function<void(PageRun)>& visit);
+
+ private:
+  struct Piece {
+    std::string first_key;
+    uint64_t page;
+  };
+  using ChangeIt = std::vector<Change>::const_iterator;
+
+  Result<std::optional<LeafEntry>> SeekNode(uint64_t page, std::string_view key, SeekMode mode);
+  Result<std::optional<LeafEntry>> Edge(uint64_t page, bool first);
+  Result<std::vector<Piece>> MergeNode(uint64_t page, ChangeIt begin, ChangeIt end,
+                                       MergeResult& result);
+  Result<std::vector<Piece>> MergeLeaf(const std::vector<LeafEntry>& old, ChangeIt begin,
+                                       ChangeIt end, MergeResult& result);
+  Result<std::vector<Piece>> WriteLeaves(std::vector<LeafEntry> entries, MergeResult& result);
+  Result<std::vector<Piece>> WriteInners(std::vector<InnerEntry> entries, MergeResult& result);
+  Result<OverflowRef> WriteOverflow(const std::string& value, MergeResult& result);
+  Status FlushPending();
+  Status WritePage(uint64_t page, std::span<const std::byte> bytes);
+
+  PageFile& file_;
+  NodeCache& cache_;
+  PageAllocator& allocator_;
+  uint64_t generation_ = 0;
+  // Pages built by a merge, written in coalesced runs.
+  std::vector<std::pair<uint64_t, std::vector<std::byte>>> pending_;
+  size_t pending_bytes_ = 0;
+};
+
+}  // namespace tierkv::tiers

@@ -1,0 +1,407 @@
+#include "tiers/engine.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/aligned_buffer.h"
+#include "core/assert.h"
+#include "tiers/version.h"
+
+namespace tierkv::tiers {
+
+namespace {
+
+// WAL payload of a batch: u64 first seq | u32 count | per op: u8 kind (1 put, 0 delete) |
+// u32 key length | u32 value length | key | value.
+template <typename T>
+void Append(std::string& out, T value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof(T));
+}
+
+template <typename T>
+bool Take(std::string_view& in, T& value) {
+  if (in.size() < sizeof(T)) return false;
+  std::memcpy(&value, in.data(), sizeof(T));
+  in.remove_prefix(sizeof(T));
+  return true;
+}
+
+}  // namespace
+
+void WriteBatch::Put(std::string_view key, std::string_view value) {
+  ops_.push_back(Op{std::string(key), std::string(value)});
+  bytes_ += key.size() + value.size();
+}
+
+void WriteBatch::Delete(std::string_view key) {
+  ops_.push_back(Op{std::string(key), std::nullopt});
+  bytes_ += key.size();
+}
+
+Engine::Engine(Env& env, EngineOptions options)
+    : env_(env),
+      executor_(env.CurrentExecutor()),
+      options_(std::move(options)),
+      free_list_(std::make_shared<FreeList>()),
+      write_gate_(executor_),
+      inflight_drained_(executor_),
+      checkpoint_mutex_(executor_),
+      checkpoint_wanted_(executor_) {}
+
+Engine::~Engine() {
+  TK_ASSERT_MSG(closed_ || !background_.valid() || background_.done(),
+                "engine destroyed without Close()");
+}
+
+Result<std::unique_ptr<Engine>> Engine::Open(Env& env, EngineOptions options) {
+  std::unique_ptr<Engine> engine(new Engine(env, std::move(options)));
+  TK_RETURN_IF_ERROR_R(engine->Recover());
+  if (engine->options_.background_checkpoints) {
+    Engine* raw = engine.get();
+    engine->background_ = engine->executor_.Spawn("checkpointer", [raw] { raw->BackgroundLoop(); });
+  }
+  return engine;
+}
+
+Status Engine::Recover() {
+  const Log& log = executor_.log();
+  TK_RETURN_IF_ERROR(env_.CreateDir(options_.dir));
+  std::string path = JoinPath(options_.dir, "data");
+  auto file = PageFile::Open(env_, path);
+  if (!file) return file.error();
+  file_ = std::move(*file);
+  TK_RETURN_IF_ERROR(env_.SyncDir(options_.dir));
+
+  superblock_ = Superblock{};
+  if (file_->size_pages() == 0) {
+    // A new file gets generation 0 (an empty tree) at once, so that a file holding pages of an
+    // unfinished first checkpoint still has a valid superblock to recover from.
+    TK_RETURN_IF_ERROR(WriteSuperblock(superblock_));
+  } else {
+    AlignedBuffer page(kPageSize);
+    std::optional<Superblock> best;
+    std::string errors;
+    for (uint64_t slot = 0; slot < kSuperblockPages && slot < file_->size_pages(); slot++) {
+      Status read = file_->Read(slot, page.span().first<kPageSize>());
+      auto decoded = read.ok() ? DecodeSuperblock(page.span().first<kPageSize>(), slot, path)
+                               : Result<Superblock>(Err(read));
+      if (decoded && (!best || decoded->generation > best->generation)) best = *decoded;
+      if (!decoded) errors += " [" + decoded.error().ToString() + "]";
+    }
+    if (!best) {
+      return Status(StatusCode::kCorruption, "no valid superblock in " + path + ":" + errors);
+    }
+    superblock_ = *best;
+    if (!errors.empty()) log.Warn("using superblock generation {}; the other one:{}", best->generation, errors);
+  }
+
+  allocator_ = std::make_unique<PageAllocator>(std::max(superblock_.page_count, file_->size_pages()));
+  cache_ = std::make_unique<NodeCache>(*file_, options_.cache_bytes);
+  tree_ = std::make_unique<Tree>(*file_, *cache_, *allocator_);
+  TreeRoot root{superblock_.root, superblock_.height};
+  TK_RETURN_IF_ERROR(tree_->ForEachPage(root, [&](PageRun run) {
+    allocator_->MarkUsed(run.first, run.count);
+  }));
+
+  active_ = std::make_shared<Memtable>();
+  next_seq_ = superblock_.next_seq;
+  uint64_t replayed = 0;
+  WalOptions wal_options{JoinPath(options_.dir, "wal"), options_.sync};
+  auto wal = Wal::Open(env_, wal_options, superblock_.wal_lsn,
+                       [&](uint64_t lsn, std::string_view payload) -> Status {
+                         uint64_t first_seq = 0;
+                         uint32_t count = 0;
+                         if (!Take(payload, first_seq) || !Take(payload, count)) {
+                           return Status(StatusCode::kCorruption, "bad WAL batch at lsn " + std::to_string(lsn));
+                         }
+                         for (uint32_t i = 0; i < count; i++) {
+                           uint8_t kind = 0;
+                           uint32_t key_length = 0, value_length = 0;
+                           if (!Take(payload, kind) || !Take(payload, key_length) ||
+                               !Take(payload, value_length) ||
+                               payload.size() < uint64_t{key_length} + value_length) {
+                             return Status(StatusCode::kCorruption, "bad WAL batch at lsn " + std::to_string(lsn));
+                           }
+                           std::string_view key = payload.substr(0, key_length);
+                           MaybeValue value;
+                           if (kind == 1) value = std::string(payload.substr(key_length, value_length));
+                           payload.remove_prefix(key_length + value_length);
+                           active_->Add(first_seq + i, key, std::move(value));
+                         }
+                         next_seq_ = std::max(next_seq_, first_seq + count);
+                         replayed++;
+                         return Status::Ok();
+                       });
+  if (!wal) return wal.error();
+  wal_ = std::move(*wal);
+  visible_seq_ = next_seq_ - 1;
+  auto holder = std::make_shared<TreeHolder>();
+  holder->tree = root;
+  holder->generation = superblock_.generation;
+  holder->free_list = free_list_;
+  version_ = std::make_shared<Version>(Version{holder, active_, {}});
+  log.Info("engine open in {}: checkpoint generation {}, {} tree entries, {} WAL batches replayed",
+           options_.dir, superblock_.generation, superblock_.live_entries, replayed);
+  return Status::Ok();
+}
+
+Status Engine::Put(std::string_view key, std::string_view value) {
+  WriteBatch batch;
+  batch.Put(key, value);
+  return Write(batch);
+}
+
+Status Engine::Delete(std::string_view key) {
+  WriteBatch batch;
+  batch.Delete(key);
+  return Write(batch);
+}
+
+Status Engine::Write(const WriteBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  for (const auto& op : batch.ops_) {
+    if (op.key.size() > kMaxKeySize) {
+      return Status(StatusCode::kInvalidArgument, "key of " + std::to_string(op.key.size()) +
+                                                      " bytes exceeds the " +
+                                                      std::to_string(kMaxKeySize) + "-byte limit");
+    }
+  }
+  // Back-pressure: while a checkpoint freezes the memtable, or the memtable is over twice its
+  // budget (a checkpoint cannot keep up), writers wait: memory stays bounded.
+  while (writes_blocked_ || active_->bytes() > 2 * options_.memtable_bytes) {
+    if (!failed_.ok()) break;
+    if (active_->bytes() > 2 * options_.memtable_bytes) checkpoint_wanted_.Set();
+    WakeReason reason = write_gate_.Wait(DeadlineAfter(executor_.Now(), milliseconds(100)));
+    if (reason == WakeReason::kCancelled) return WakeStatus(reason, "write");
+  }
+  if (!failed_.ok()) return failed_;
+  uint64_t first_seq = next_seq_;
+  next_seq_ += batch.count();
+  pending_.push_back(PendingBatch{first_seq, batch.count(), false});
+  std::string payload;
+  Append(payload, first_seq);
+  Append(payload, static_cast<uint32_t>(batch.count()));
+  for (const auto& op : batch.ops_) {
+    Append(payload, static_cast<uint8_t>(op.value ? 1 : 0));
+    Append(payload, static_cast<uint32_t>(op.key.size()));
+    Append(payload, static_cast<uint32_t>(op.value ? op.value->size() : 0));
+    payload += op.key;
+    if (op.value) payload += *op.value;
+  }
+  inflight_++;
+  auto lsn = wal_->Append(payload);
+  Status status;
+  if (!lsn) {
+    // Durability is unknown: refuse every later write rather than acknowledge what may be lost.
+    status = Status(lsn.error().code(), "write not durable: " + lsn.error().message());
+    if (failed_.ok()) failed_ = status;
+  } else {
+    Memtable& target = *active_;
+    for (uint64_t i = 0; i < batch.ops_.size(); i++) {
+      target.Add(first_seq + i, batch.ops_[i].key, batch.ops_[i].value);
+    }
+  }
+  Publish(first_seq, batch.count());
+  if (--inflight_ == 0) inflight_drained_.NotifyAll();
+  if (active_->bytes() > options_.memtable_bytes) checkpoint_wanted_.Set();
+  return status;
+}
+
+void Engine::Publish(uint64_t first_seq, uint64_t count) {
+  for (PendingBatch& batch : pending_) {
+    if (batch.first_seq == first_seq) {
+      TK_ASSERT(batch.count == count);
+      batch.done = true;
+    }
+  }
+  while (!pending_.empty() && pending_.front().done) {
+    visible_seq_ = pending_.front().first_seq + pending_.front().count - 1;
+    pending_.pop_front();
+  }
+}
+
+std::shared_ptr<const Snapshot> Engine::CurrentSnapshot() {
+  return std::shared_ptr<const Snapshot>(new Snapshot(visible_seq_, version_));
+}
+
+std::shared_ptr<const Snapshot> Engine::GetSnapshot() { return CurrentSnapshot(); }
+
+Result<std::optional<std::string>> Engine::Get(std::string_view key, const Snapshot* snapshot) {
+  return GetRange(key, 0, UINT64_MAX, snapshot);
+}
+
+Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64_t offset,
+                                                    uint64_t length, const Snapshot* snapshot) {
+  std::shared_ptr<const Snapshot> current;
+  if (snapshot == nullptr) {
+    current = CurrentSnapshot();
+    snapshot = current.get();
+  }
+  const Version& version = *snapshot->version_;
+  auto clip = [&](const std::string& value) -> std::string {
+    if (offset >= value.size()) return std::string();
+    return value.substr(offset, length);
+  };
+  if (auto found = version.active->Get(key, snapshot->seq_)) {
+    if (!*found) return std::nullopt;
+    return clip(**found);
+  }
+  for (const auto& memtable : version.frozen) {
+    if (auto found = memtable->Get(key, snapshot->seq_)) {
+      if (!*found) return std::nullopt;
+      return clip(**found);
+    }
+  }
+  std::shared_ptr<const Version> pin = snapshot->version_;  // keeps the tree alive while reading
+  auto entry = tree_->Seek(pin->tree->tree, key, Tree::SeekMode::kGE);
+  if (!entry) return Err(entry.error());
+  if (!*entry || (*entry)->key != key) return std::nullopt;
+  auto value = tree_->ReadValueRange(**entry, offset, length);
+  if (!value) return Err(value.error());
+  return std::optional<std::string>(std::move(*value));
+}
+
+std::unique_ptr<EngineIterator> Engine::NewIterator(std::shared_ptr<const Snapshot> snapshot) {
+  if (!snapshot) snapshot = CurrentSnapshot();
+  return std::unique_ptr<EngineIterator>(new EngineIterator(*this, std::move(snapshot)));
+}
+
+Status Engine::WriteSuperblock(const Superblock& superblock) {
+  AlignedBuffer page(kPageSize);
+  uint64_t slot = superblock.generation % kSuperblockPages;
+  EncodeSuperblock(superblock, slot, page.span().first<kPageSize>());
+  TK_RETURN_IF_ERROR(file_->Write(slot, page.span()));
+  return file_->Sync();
+}
+
+void Engine::ReleaseFreedPages() {
+  auto& entries = free_list_->entries;
+  while (!entries.empty() && entries.front().dead) {
+    for (const PageRun& run : entries.front().runs) {
+      for (uint64_t page = run.first; page < run.first + run.count; page++) cache_->Erase(page);
+      allocator_->Free(run.first, run.count);
+    }
+    entries.pop_front();
+  }
+}
+
+Status Engine::Checkpoint() {
+  MutexLock lock(checkpoint_mutex_);
+  TK_RETURN_IF_ERROR(lock.status());
+  return DoCheckpoint();
+}
+
+Status Engine::DoCheckpoint() {
+  if (!failed_.ok()) return failed_;
+  ReleaseFreedPages();
+  // Freeze: no new writes start, and every appended batch is applied, so the frozen memtable
+  // holds exactly the WAL records before `boundary`.
+  writes_blocked_ = true;
+  while (inflight_ > 0) (void)inflight_drained_.Wait(kNoDeadline, /*interruptible=*/false);
+  std::shared_ptr<Memtable> frozen = active_;
+  uint64_t boundary = wal_->next_lsn();
+  uint64_t next_seq = next_seq_;
+  if (frozen->entries() == 0) {
+    writes_blocked_ = false;
+    write_gate_.NotifyAll();
+    return Status::Ok();
+  }
+  active_ = std::make_shared<Memtable>();
+  std::shared_ptr<const Version> old = version_;
+  version_ = std::make_shared<Version>(Version{old->tree, active_, {frozen}});
+  writes_blocked_ = false;
+  write_gate_.NotifyAll();
+
+  // The newest version of each key; tombstones become deletes.
+  std::vector<Tree::Change> changes;
+  const Memtable::Map& map = frozen->map();
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (!changes.empty() && changes.back().key == it->first.key) continue;
+    changes.push_back(Tree::Change{it->first.key, it->second});
+  }
+  Superblock next = superblock_;
+  next.generation = superblock_.generation + 1;
+  auto merged = tree_->Merge(old->tree->tree, changes, next.generation);
+  Status status = merged ? file_->Sync() : merged.error();
+  if (status.ok()) {
+    next.root = merged->tree.root;
+    next.height = merged->tree.height;
+    next.wal_lsn = boundary;
+    next.next_seq = next_seq;
+    next.page_count = allocator_->size_pages();
+    next.live_entries = static_cast<uint64_t>(static_cast<int64_t>(superblock_.live_entries) +
+                                              merged->entry_delta);
+    status = WriteSuperblock(next);
+  }
+  if (!status.ok()) {
+    failed_ = Status(status.code(), "checkpoint failed: " + status.message());
+    executor_.log().Error("{}", failed_.ToString());
+    return failed_;
+  }
+  superblock_ = next;
+  auto holder = std::make_shared<TreeHolder>();
+  holder->tree = merged->tree;
+  holder->generation = next.generation;
+  holder->free_list = free_list_;
+  // The pages the new tree no longer uses are free once the old tree and all older ones are
+  // unreferenced (old->tree is alive here, so its entry starts live).
+  free_list_->entries.push_back(FreeList::Entry{old->tree->generation, std::move(merged->freed)});
+  std::vector<std::shared_ptr<const Memtable>> still_frozen;
+  for (const auto& memtable : version_->frozen) {
+    if (memtable != frozen) still_frozen.push_back(memtable);
+  }
+  version_ = std::make_shared<Version>(Version{holder, active_, still_frozen});
+  old.reset();
+  checkpoints_++;
+  executor_.log().Debug("checkpoint {}: {} changes, {} pages written, root {} height {}",
+                        next.generation, changes.size(), merged->pages_written, next.root, next.height);
+  ReleaseFreedPages();
+  return wal_->RemoveBefore(boundary);
+}
+
+void Engine::BackgroundLoop() {
+  while (!stopping_) {
+    Status waited = checkpoint_wanted_.Wait(DeadlineAfter(executor_.Now(), options_.checkpoint_interval));
+    if (waited.code() == StatusCode::kCancelled || stopping_) return;
+    checkpoint_wanted_.Reset();
+    MutexLock lock(checkpoint_mutex_);
+    if (!lock.status().ok()) return;
+    Status status = DoCheckpoint();
+    if (!status.ok()) return;  // the engine is failed; writes report it
+  }
+}
+
+Status Engine::Close() {
+  if (closed_) return Status::Ok();
+  closed_ = true;
+  if (background_.valid()) {
+    // Not Cancel(): a checkpoint cut off mid-I/O would fail the engine. Let it finish and stop.
+    stopping_ = true;
+    checkpoint_wanted_.Set();
+    (void)background_.Join();
+  }
+  Status status = failed_.ok() ? Checkpoint() : failed_;
+  Status wal = wal_->Close();
+  return status.ok() ? wal : status;
+}
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  s.visible_seq = visible_seq_;
+  s.memtable_bytes = active_->bytes();
+  s.memtable_entries = active_->entries();
+  for (const auto& memtable : version_->frozen) {
+    s.memtable_bytes += memtable->bytes();
+    s.memtable_entries += memtable->entries();
+  }
+  s.checkpoints = checkpoints_;
+  s.generation = superblock_.generation;
+  s.live_entries = superblock_.live_entries;
+  s.file_pages = allocator_->size_pages();
+  s.used_pages = allocator_->used_pages();
+  s.cache = cache_->stats();
+  s.wal = wal_->stats();
+  return s;
+}
+
+}  // namespace tierkv::tiers

@@ -1,0 +1,197 @@
+// One shard's ordered key-value engine: WAL + memtable + copy-on-write B+tree checkpoints.
+//
+// Write: encode the batch, append it to the WAL (group commit; durable per the sync mode), then
+// apply it to the active memtable with consecutive sequence numbers. Readers see a sequence
+// number only once every earlier batch is applied (`visible_seq`), so a snapshot never changes.
+// Read: the newest version visible at the snapshot in the active memtable, then the frozen one
+// (while a checkpoint runs), then the tree of the last checkpoint, through the node cache.
+// Checkpoint (background fiber, or when the memtable passes its budget): briefly block writers
+// until in-flight WAL appends are applied, freeze the memtable and note the WAL position; merge
+// the frozen memtable into the tree in new pages; sync; write the other superblock; sync; publish
+// the new tree; remove WAL segments the checkpoint covers; pages of the old tree are freed once
+// no snapshot references it.
+// Recovery: the valid superblock with the highest generation, the allocation bitmap rebuilt by
+// walking its tree, then WAL replay from its LSN into the memtable.
+// Everything runs on the executor that opened the engine (a shard is single-threaded).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/env.h"
+#include "core/sync.h"
+#include "tiers/btree.h"
+#include "tiers/memtable.h"
+#include "tiers/node_cache.h"
+#include "tiers/page_file.h"
+#include "tiers/wal.h"
+
+namespace tierkv::tiers {
+
+struct EngineOptions {
+  std::string dir;
+  SyncMode sync = SyncMode::kAlways;
+  uint64_t cache_bytes = 64ULL << 20;     // DRAM node cache
+  uint64_t memtable_bytes = 32ULL << 20;  // checkpoint when the active memtable passes this
+  Duration checkpoint_interval = seconds(60);  // checkpoint at least this often if anything changed
+  bool background_checkpoints = true;
+};
+
+class WriteBatch {
+ public:
+  void Put(std::string_view key, std::string_view value);
+  void Delete(std::string_view key);
+  size_t count() const { return ops_.size(); }
+  bool empty() const { return ops_.empty(); }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  friend class Engine;
+  struct Op {
+    std::string key;
+    MaybeValue value;
+  };
+  std::vector<Op> ops_;
+  uint64_t bytes_ = 0;
+};
+
+struct EngineStats {
+  uint64_t visible_seq = 0;
+  uint64_t memtable_bytes = 0;
+  uint64_t memtable_entries = 0;
+  uint64_t checkpoints = 0;
+  uint64_t generation = 0;
+  uint64_t live_entries = 0;  // in the tree
+  uint64_t file_pages = 0;
+  uint64_t used_pages = 0;
+  CacheStats cache;
+  WalStats wal;
+};
+
+// The part of the engine a snapshot pins (tiers/version.h).
+struct Version;
+struct FreeList;
+
+class Snapshot {
+ public:
+  uint64_t seq() const { return seq_; }
+
+ private:
+  friend class Engine;
+  friend class EngineIterator;
+  Snapshot(uint64_t seq, std::shared_ptr<const Version> version)
+      : seq_(seq), version_(std::move(version)) {}
+  uint64_t seq_;
+  std::shared_ptr<const Version> version_;
+};
+
+class Engine;
+
+// Ordered iteration over a snapshot, forward and reverse, from any key. Every positioning call
+// suspends (tree pages). Memtable inserts during iteration are harmless (the snapshot hides them).
+class EngineIterator {
+ public:
+  Status SeekToFirst();
+  Status SeekToLast();
+  Status Seek(std::string_view key);         // first key >= key
+  Status SeekForPrev(std::string_view key);  // last key <= key
+  Status Next();
+  Status Prev();
+  bool Valid() const { return valid_; }
+  const std::string& key() const { return key_; }
+  // The value at the current position (reads overflow pages for large values). Suspends.
+  Result<std::string> value();
+
+ private:
+  friend class Engine;
+  EngineIterator(Engine& engine, std::shared_ptr<const Snapshot> snapshot)
+      : engine_(engine), snapshot_(std::move(snapshot)) {}
+  Status Find(std::string_view key, Tree::SeekMode mode, bool unbounded);
+
+  Engine& engine_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  bool valid_ = false;
+  std::string key_;
+  std::optional<std::string> memtable_value_;  // set when the value came from a memtable
+  LeafEntry tree_entry_;
+};
+
+class Engine {
+ public:
+  // Opens or creates the engine in options.dir, recovering from the last checkpoint and the WAL.
+  // Suspends.
+  static Result<std::unique_ptr<Engine>> Open(Env& env, EngineOptions options);
+  ~Engine();
+
+  // Suspend (tree reads). nullopt when absent.
+  Result<std::optional<std::string>> Get(std::string_view key, const Snapshot* snapshot = nullptr);
+  // Range read of a value (only the pages needed for large values). Suspends.
+  Result<std::optional<std::string>> GetRange(std::string_view key, uint64_t offset,
+                                              uint64_t length, const Snapshot* snapshot = nullptr);
+  // Suspend until durable per the sync mode. Errors: InvalidArgument (key too large), and any
+  // WAL failure, after which every write fails (the engine must be reopened).
+  Status Put(std::string_view key, std::string_view value);
+  Status Delete(std::string_view key);
+  Status Write(const WriteBatch& batch);
+
+  std::shared_ptr<const Snapshot> GetSnapshot();
+  std::unique_ptr<EngineIterator> NewIterator(std::shared_ptr<const Snapshot> snapshot = nullptr);
+
+  // Runs a checkpoint now (waits for one in progress). Suspends.
+  Status Checkpoint();
+  // Stops background work, checkpoints, closes the WAL. Suspends.
+  Status Close();
+  EngineStats stats() const;
+
+ private:
+  friend class EngineIterator;
+  Engine(Env& env, EngineOptions options);
+  Status Recover();
+  Status Apply(uint64_t first_seq, const WriteBatch& batch);
+  void Publish(uint64_t first_seq, uint64_t count);
+  Status WriteSuperblock(const Superblock& superblock);
+  void ReleaseFreedPages();
+  void BackgroundLoop();
+  Status DoCheckpoint();
+  std::shared_ptr<const Snapshot> CurrentSnapshot();
+
+  Env& env_;
+  Executor& executor_;
+  EngineOptions options_;
+  std::unique_ptr<PageFile> file_;
+  std::unique_ptr<PageAllocator> allocator_;
+  std::unique_ptr<NodeCache> cache_;
+  std::unique_ptr<Tree> tree_;
+  std::unique_ptr<Wal> wal_;
+  Superblock superblock_;
+  std::shared_ptr<const Version> version_;
+  std::shared_ptr<Memtable> active_;
+  std::shared_ptr<FreeList> free_list_;
+
+  uint64_t next_seq_ = 1;
+  uint64_t visible_seq_ = 0;
+  struct PendingBatch {
+    uint64_t first_seq;
+    uint64_t count;
+    bool done;
+  };
+  std::deque<PendingBatch> pending_;
+  int inflight_ = 0;
+  bool writes_blocked_ = false;
+  WaitQueue write_gate_;
+  WaitQueue inflight_drained_;
+  Mutex checkpoint_mutex_;
+  Event checkpoint_wanted_;
+  FiberHandle background_;
+  Status failed_;
+  bool closed_ = false;
+  bool stopping_ = false;
+  uint64_t checkpoints_ = 0;
+};
+
+}  // namespace tierkv::tiers

@@ -1,0 +1,119 @@
+// EngineIterator: merges the snapshot's memtables (newest first) and its tree. Every move is a
+// fresh seek from the current key ("first key > current", "last key < current") in each source:
+// it costs a few cached node lookups per step but stays correct while writers insert into the
+// active memtable and while the fiber is suspended on tree reads. Tombstones hide older versions
+// and are skipped.
+#include <limits>
+
+#include "core/assert.h"
+#include "tiers/engine.h"
+#include "tiers/version.h"
+
+namespace tierkv::tiers {
+namespace {
+
+constexpr uint64_t kMaxSeq = std::numeric_limits<uint64_t>::max();
+
+struct Candidate {
+  std::string key;
+  MaybeValue value;
+};
+
+// The nearest user key in `mode` direction with a version visible at `seq`, and that version.
+std::optional<Candidate> MemtableSeek(const Memtable& memtable, const std::string& target,
+                                      Tree::SeekMode mode, bool unbounded, uint64_t seq) {
+  const Memtable::Map& map = memtable.map();
+  auto visible = [&](const std::string& key) -> std::optional<Candidate> {
+    auto it = map.lower_bound(InternalKey{key, seq});
+    if (it != map.end() && it->first.key == key) return Candidate{key, it->second};
+    return std::nullopt;
+  };
+  bool forward = mode == Tree::SeekMode::kGE || mode == Tree::SeekMode::kGT;
+  if (forward) {
+    auto it = unbounded ? map.begin()
+              : mode == Tree::SeekMode::kGE ? map.lower_bound(InternalKey{target, kMaxSeq})
+                                            : map.upper_bound(InternalKey{target, 0});
+    while (it != map.end()) {
+      std::string key = it->first.key;
+      if (auto found = visible(key)) return found;
+      it = map.upper_bound(InternalKey{key, 0});
+    }
+    return std::nullopt;
+  }
+  auto it = unbounded ? map.end()
+            : mode == Tree::SeekMode::kLE ? map.upper_bound(InternalKey{target, 0})
+                                          : map.lower_bound(InternalKey{target, kMaxSeq});
+  while (it != map.begin()) {
+    --it;
+    std::string key = it->first.key;
+    if (auto found = visible(key)) return found;
+    it = map.lower_bound(InternalKey{key, kMaxSeq});
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Status EngineIterator::SeekToFirst() { return Find("", Tree::SeekMode::kGE, true); }
+Status EngineIterator::SeekToLast() { return Find("", Tree::SeekMode::kLE, true); }
+Status EngineIterator::Seek(std::string_view key) { return Find(key, Tree::SeekMode::kGE, false); }
+Status EngineIterator::SeekForPrev(std::string_view key) {
+  return Find(key, Tree::SeekMode::kLE, false);
+}
+Status EngineIterator::Next() {
+  TK_ASSERT(valid_);
+  return Find(key_, Tree::SeekMode::kGT, false);
+}
+Status EngineIterator::Prev() {
+  TK_ASSERT(valid_);
+  return Find(key_, Tree::SeekMode::kLT, false);
+}
+
+Status EngineIterator::Find(std::string_view key, Tree::SeekMode mode, bool unbounded) {
+  const Version& version = *snapshot_->version_;
+  const uint64_t seq = snapshot_->seq_;
+  const bool forward = mode == Tree::SeekMode::kGE || mode == Tree::SeekMode::kGT;
+  auto better = [&](const std::string& a, const std::string& b) { return forward ? a < b : a > b; };
+  std::string target(key);
+  valid_ = false;
+  while (true) {
+    std::optional<Candidate> best;
+    auto consider = [&](const Memtable& memtable) {
+      auto found = MemtableSeek(memtable, target, mode, unbounded, seq);
+      if (found && (!best || better(found->key, best->key))) best = std::move(found);
+    };
+    consider(*version.active);
+    for (const auto& memtable : version.frozen) consider(*memtable);
+    auto entry = unbounded ? (forward ? engine_.tree_->First(version.tree->tree)
+                                      : engine_.tree_->Last(version.tree->tree))
+                           : engine_.tree_->Seek(version.tree->tree, target, mode);
+    if (!entry) return entry.error();
+    bool from_tree = entry->has_value() && (!best || better((*entry)->key, best->key));
+    if (!best && !from_tree) return Status::Ok();
+    if (from_tree) {
+      key_ = (*entry)->key;
+      tree_entry_ = std::move(**entry);
+      memtable_value_.reset();
+      valid_ = true;
+      return Status::Ok();
+    }
+    if (best->value) {
+      key_ = std::move(best->key);
+      memtable_value_ = std::move(best->value);
+      valid_ = true;
+      return Status::Ok();
+    }
+    // A tombstone: it hides this key in older sources; continue past it.
+    target = std::move(best->key);
+    mode = forward ? Tree::SeekMode::kGT : Tree::SeekMode::kLT;
+    unbounded = false;
+  }
+}
+
+Result<std::string> EngineIterator::value() {
+  TK_ASSERT(valid_);
+  if (memtable_value_) return *memtable_value_;
+  return engine_.tree_->ReadValue(tree_entry_);
+}
+
+}  // namespace tierkv::tiers

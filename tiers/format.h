@@ -1,0 +1,124 @@
+// On-disk format of a shard's data file (docs/format.md has the full picture).
+//
+// The file is an array of 4 KiB pages, read and written with direct I/O. Every page starts with
+// a 32-byte header whose checksum (XXH64 over the rest of the page, seeded with the page id, so
+// a page written to the wrong place is caught too) is verified on every read.
+//   page 0, 1      superblocks, written alternately; the valid one with the highest generation
+//                  names the current checkpoint (tree root, WAL position, sequence number)
+//   other pages    B+tree inner and leaf nodes, and overflow pages holding large values
+// Pages are never overwritten while a checkpoint references them (copy-on-write), so a crash in
+// the middle of a checkpoint leaves the previous one intact.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace tierkv::tiers {
+
+inline constexpr size_t kPageSize = 4096;
+inline constexpr size_t kPageHeaderSize = 32;
+inline constexpr size_t kPagePayload = kPageSize - kPageHeaderSize;
+inline constexpr uint64_t kSuperblockPages = 2;  // pages 0 and 1
+inline constexpr uint64_t kNoPage = 0;           // page 0 is a superblock: never a tree node
+
+// Largest key+value stored inside a leaf; larger values go to overflow pages (a leaf then holds
+// a 20-byte reference). Four entries always fit in a leaf, so splits always make progress.
+inline constexpr size_t kMaxInlineEntry = 960;
+// Largest key the engine accepts (keys are always stored inline in leaves and inner nodes).
+inline constexpr size_t kMaxKeySize = 900;
+
+enum class PageType : uint16_t { kFree = 0, kSuperblock = 1, kLeaf = 2, kInner = 3, kOverflow = 4 };
+
+struct PageHeader {
+  uint64_t checksum;
+  uint64_t page_id;
+  uint64_t generation;  // checkpoint generation that wrote the page
+  uint16_t type;
+  uint16_t count;  // entries in a node
+  uint32_t used;   // payload bytes in use
+};
+static_assert(sizeof(PageHeader) == kPageHeaderSize);
+
+// Fills in the checksum of a page whose header fields are set.
+void SealPage(std::span<std::byte, kPageSize> page);
+// Verifies checksum and page id; Corruption naming `file` and the page otherwise.
+Status VerifyPage(std::span<const std::byte, kPageSize> page, uint64_t page_id,
+                  const std::string& file);
+inline PageHeader ReadHeader(std::span<const std::byte> page) {
+  PageHeader header;
+  std::memcpy(&header, page.data(), sizeof(header));
+  return header;
+}
+inline void WriteHeader(std::span<std::byte> page, const PageHeader& header) {
+  std::memcpy(page.data(), &header, sizeof(header));
+}
+
+// --- superblock ---
+
+struct Superblock {
+  uint64_t generation = 0;  // 0: no checkpoint yet
+  uint64_t root = kNoPage;  // tree root, kNoPage for an empty tree
+  uint32_t height = 0;      // levels; 1 = the root is a leaf
+  uint64_t wal_lsn = 1;     // replay the WAL from this LSN
+  uint64_t next_seq = 1;    // first sequence number not used by the checkpoint
+  uint64_t page_count = kSuperblockPages;  // pages in the file covered by this checkpoint
+  uint64_t live_entries = 0;
+};
+void EncodeSuperblock(const Superblock& superblock, uint64_t page_id,
+                      std::span<std::byte, kPageSize> page);
+Result<Superblock> DecodeSuperblock(std::span<const std::byte, kPageSize> page, uint64_t page_id,
+                                    const std::string& file);
+
+// --- tree nodes ---
+
+// A value too large for a leaf: `pages` contiguous overflow pages from `first_page`.
+struct OverflowRef {
+  uint64_t first_page = kNoPage;
+  uint32_t pages = 0;
+  uint64_t length = 0;
+};
+
+struct LeafEntry {
+  std::string key;
+  std::string value;  // inline value (when !overflow)
+  bool overflow = false;
+  OverflowRef ref;
+  size_t EncodedSize() const;
+};
+
+struct InnerEntry {
+  std::string key;  // first key of the child (empty for the leftmost child)
+  uint64_t child = kNoPage;
+  size_t EncodedSize() const { return 2 + key.size() + 8; }
+};
+
+// Node page layout after the header: u16 offsets[count], then the entries.
+//   leaf entry:  u16 key length | u8 kind (0 inline, 1 overflow) | u32 value length | key | value
+//                (overflow: value = u64 first page | u32 pages | u64 length)
+//   inner entry: u16 key length | key | u64 child
+inline constexpr size_t kNodeCapacity = kPagePayload;
+size_t LeafSize(const std::vector<LeafEntry>& entries);
+size_t InnerSize(const std::vector<InnerEntry>& entries);
+void EncodeLeaf(const std::vector<LeafEntry>& entries, uint64_t page_id, uint64_t generation,
+                std::span<std::byte, kPageSize> page);
+void EncodeInner(const std::vector<InnerEntry>& entries, uint64_t page_id, uint64_t generation,
+                 std::span<std::byte, kPageSize> page);
+// Decoding validates every offset and length against the page, so a page that passed its
+// checksum but is malformed (a bug) is reported as Corruption instead of read out of bounds.
+Result<std::vector<LeafEntry>> DecodeLeaf(std::span<const std::byte, kPageSize> page,
+                                          const std::string& file);
+Result<std::vector<InnerEntry>> DecodeInner(std::span<const std::byte, kPageSize> page,
+                                            const std::string& file);
+
+// Pages needed for an overflow value of `length` bytes.
+inline uint32_t OverflowPages(uint64_t length) {
+  return static_cast<uint32_t>((length + kPagePayload - 1) / kPagePayload);
+}
+
+}  // namespace tierkv::tiers

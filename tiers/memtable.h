@@ -1,0 +1,55 @@
+// The memtable: every write since the last checkpoint, kept in memory as versioned entries.
+//
+// Entries are ordered by (user key ascending, sequence number descending), so the newest version
+// of a key comes first and a reader at snapshot sequence S takes the first version with seq <= S.
+// A delete is a tombstone entry. Entries are never removed: a checkpoint freezes the whole
+// memtable, merges it into the copy-on-write tree, and drops it when no snapshot needs it.
+// std::map keeps iterators valid across inserts, which is what lets a scan suspend (reading tree
+// pages) while writers insert. Rejected: a skiplist (no concurrent threads to serve here; a
+// shard's memtable is touched by one executor only).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tierkv::tiers {
+
+struct InternalKey {
+  std::string key;
+  uint64_t seq;
+};
+
+struct InternalKeyLess {
+  using is_transparent = void;
+  bool operator()(const InternalKey& a, const InternalKey& b) const {
+    int c = a.key.compare(b.key);
+    return c != 0 ? c < 0 : a.seq > b.seq;
+  }
+};
+
+// A value or a tombstone.
+using MaybeValue = std::optional<std::string>;
+
+class Memtable {
+ public:
+  using Map = std::map<InternalKey, MaybeValue, InternalKeyLess>;
+
+  void Add(uint64_t seq, std::string_view key, MaybeValue value);
+  // The newest version of `key` with seq <= snapshot: found (value or tombstone) or not present.
+  std::optional<MaybeValue> Get(std::string_view key, uint64_t snapshot) const;
+
+  const Map& map() const { return map_; }
+  uint64_t bytes() const { return bytes_; }
+  uint64_t entries() const { return map_.size(); }
+  uint64_t max_seq() const { return max_seq_; }
+
+ private:
+  Map map_;
+  uint64_t bytes_ = 0;
+  uint64_t max_seq_ = 0;
+};
+
+}  // namespace tierkv::tiers

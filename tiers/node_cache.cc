@@ -1,0 +1,99 @@
+#include "tiers/node_cache.h"
+
+#include "core/aligned_buffer.h"
+#include "core/assert.h"
+
+namespace tierkv::tiers {
+
+size_t NodeMemory(const Node& node) {
+  size_t bytes = sizeof(Node) + 64;  // node, control block, index entry
+  for (const LeafEntry& entry : node.leaf) {
+    bytes += sizeof(LeafEntry) + entry.key.capacity() + entry.value.capacity();
+  }
+  for (const InnerEntry& entry : node.inner) bytes += sizeof(InnerEntry) + entry.key.capacity();
+  return bytes;
+}
+
+Result<NodeRef> NodeCache::Get(uint64_t page_id) {
+  auto it = index_.find(page_id);
+  if (it != index_.end()) {
+    stats_.hits++;
+    Slot& slot = slots_[it->second];
+    slot.referenced = true;
+    return slot.node;
+  }
+  stats_.misses++;
+  AlignedBuffer page(kPageSize);
+  TK_RETURN_IF_ERROR_R(file_.Read(page_id, page.span().first<kPageSize>()));
+  auto node = std::make_shared<Node>();
+  node->page_id = page_id;
+  std::span<const std::byte, kPageSize> bytes(page.data(), kPageSize);
+  PageType type = static_cast<PageType>(ReadHeader(bytes).type);
+  if (type == PageType::kLeaf) {
+    auto entries = DecodeLeaf(bytes, file_.path());
+    if (!entries) return Err(entries.error());
+    node->type = PageType::kLeaf;
+    node->leaf = std::move(*entries);
+  } else if (type == PageType::kInner) {
+    auto entries = DecodeInner(bytes, file_.path());
+    if (!entries) return Err(entries.error());
+    node->type = PageType::kInner;
+    node->inner = std::move(*entries);
+  } else {
+    return Err(StatusCode::kCorruption, "page " + std::to_string(page_id) + " of " + file_.path() +
+                                            " is not a tree node");
+  }
+  node->memory_bytes = NodeMemory(*node);
+  // Another fiber may have loaded the same page while this one waited for the read.
+  auto again = index_.find(page_id);
+  if (again != index_.end()) return slots_[again->second].node;
+  Insert(node);
+  return NodeRef(std::move(node));
+}
+
+void NodeCache::Insert(NodeRef node) {
+  TK_ASSERT(node != nullptr);
+  Erase(node->page_id);
+  size_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = slots_.size();
+    slots_.emplace_back();
+  }
+  stats_.bytes += node->memory_bytes;
+  stats_.nodes++;
+  index_[node->page_id] = slot;
+  slots_[slot] = Slot{std::move(node), true};
+  EvictIfNeeded();
+}
+
+void NodeCache::Erase(uint64_t page_id) {
+  auto it = index_.find(page_id);
+  if (it == index_.end()) return;
+  Slot& slot = slots_[it->second];
+  stats_.bytes -= slot.node->memory_bytes;
+  stats_.nodes--;
+  slot.node.reset();
+  free_slots_.push_back(it->second);
+  index_.erase(it);
+}
+
+void NodeCache::EvictIfNeeded() {
+  // Bounded: at most two sweeps of the clock per call (the second finds bits cleared by the first).
+  size_t steps = 2 * slots_.size();
+  while (stats_.bytes > capacity_bytes_ && steps-- > 0) {
+    hand_ = (hand_ + 1) % slots_.size();
+    Slot& slot = slots_[hand_];
+    if (!slot.node) continue;
+    if (slot.referenced) {
+      slot.referenced = false;
+      continue;
+    }
+    stats_.evictions++;
+    Erase(slot.node->page_id);
+  }
+}
+
+}  // namespace tierkv::tiers

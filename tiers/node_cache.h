@@ -1,0 +1,71 @@
+// The DRAM tier of the page cache: decoded tree nodes by page id, bounded in bytes, with CLOCK
+// eviction (one reference bit per node; a second chance for nodes used since the hand passed).
+// Why CLOCK: lookups touch inner nodes constantly and leaves at random; CLOCK approximates LRU
+// without moving list nodes on every hit, and a scan that touches each leaf once cannot evict a
+// hot inner node that was referenced since the last sweep.
+// Tree pages are immutable (copy-on-write), so cached nodes are never dirty: eviction is free and
+// a node handed out (shared_ptr) stays valid even after eviction or after its page is freed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tiers/format.h"
+#include "tiers/page_file.h"
+
+namespace tierkv::tiers {
+
+struct Node {
+  PageType type = PageType::kLeaf;
+  uint64_t page_id = kNoPage;
+  std::vector<LeafEntry> leaf;
+  std::vector<InnerEntry> inner;
+  size_t memory_bytes = 0;
+};
+using NodeRef = std::shared_ptr<const Node>;
+
+// Approximate heap bytes of a decoded node (entries, strings, vector and map overhead).
+size_t NodeMemory(const Node& node);
+
+struct CacheStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t evictions = 0;
+  uint64_t bytes = 0;
+  uint64_t nodes = 0;
+};
+
+class NodeCache {
+ public:
+  NodeCache(PageFile& file, uint64_t capacity_bytes)
+      : file_(file), capacity_bytes_(capacity_bytes) {}
+
+  // The node at `page_id`, from memory or read and decoded from the file. Suspends on a miss.
+  Result<NodeRef> Get(uint64_t page_id);
+  // Caches a node that was just written (a checkpoint's new pages start warm).
+  void Insert(NodeRef node);
+  // Forgets a page (it was freed and may be reused).
+  void Erase(uint64_t page_id);
+  const CacheStats& stats() const { return stats_; }
+  void set_capacity(uint64_t bytes) { capacity_bytes_ = bytes; }
+
+ private:
+  struct Slot {
+    NodeRef node;
+    bool referenced = false;
+  };
+  void EvictIfNeeded();
+
+  PageFile& file_;
+  uint64_t capacity_bytes_;
+  std::unordered_map<uint64_t, size_t> index_;  // page id -> slot
+  std::vector<Slot> slots_;
+  std::vector<size_t> free_slots_;
+  size_t hand_ = 0;
+  CacheStats stats_;
+};
+
+}  // namespace tierkv::tiers

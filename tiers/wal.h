@@ -1,0 +1,68 @@
+// Write-ahead log of one shard's storage engine. (Interface fixed; implementation in wal.cc.)
+//
+// Records are opaque payloads numbered by LSN (1, 2, 3, ...). Append returns when the record is
+// as durable as the sync mode promises (Redis's appendfsync):
+//   kAlways   - after an fdatasync covering it; concurrent appenders share one write and one
+//               fdatasync (group commit: one leader flushes everything pending, the others wait);
+//   kEverySec - after the write; a background fiber fdatasyncs once a second;
+//   kNo       - after the write; never synced explicitly (the OS decides).
+// Files: segments `wal-<first lsn, 20 digits>.log` in the directory. A record is
+//   u32 payload length | u32 reserved(0) | u64 lsn | u64 xxh64(lsn bytes + payload) | payload
+// Recovery reads segments in order and stops at the first record that is torn, has a bad
+// checksum or an unexpected lsn; everything after it is ignored. New appends always go to a new
+// segment after recovery (never behind bytes that were read back but may not be durable).
+// Errors: once a write or sync fails, the WAL is failed: that Append and all later ones return an
+// error (durability is unknown after a failed fsync) until the WAL is reopened.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/env.h"
+
+namespace tierkv::tiers {
+
+enum class SyncMode { kAlways, kEverySec, kNo };
+
+struct WalOptions {
+  std::string dir;
+  SyncMode mode = SyncMode::kAlways;
+  uint64_t segment_bytes = 64ULL << 20;  // start a new segment past this size
+};
+
+struct WalStats {
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  uint64_t syncs = 0;     // fdatasync calls
+  uint64_t segments = 0;  // live segment files
+};
+
+class Wal {
+ public:
+  using ReplayFn = std::function<Status(uint64_t lsn, std::string_view payload)>;
+
+  // Opens (creating the directory's first segment if none) and replays every intact record with
+  // lsn >= from_lsn, in order, through `replay` (an error from replay aborts the open). Logs its
+  // progress for large logs. Suspends.
+  static Result<std::unique_ptr<Wal>> Open(Env& env, WalOptions options, uint64_t from_lsn,
+                                           const ReplayFn& replay);
+  virtual ~Wal() = default;
+
+  // Appends one record; returns its LSN once durable per the sync mode. Suspends.
+  virtual Result<uint64_t> Append(std::string_view payload) = 0;
+  // Makes every record appended so far durable. Suspends.
+  virtual Status Sync() = 0;
+  // Removes segments all of whose records have lsn < `lsn` (they are covered by a checkpoint).
+  // Suspends.
+  virtual Status RemoveBefore(uint64_t lsn) = 0;
+  // The LSN the next Append will get.
+  virtual uint64_t next_lsn() const = 0;
+  virtual WalStats stats() const = 0;
+  // Stops the background sync fiber (after a final sync in kEverySec). Suspends.
+  virtual Status Close() = 0;
+};
+
+}  // namespace tierkv::tiers
