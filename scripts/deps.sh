@@ -8,8 +8,9 @@ TIERKV_PACKAGES=(
   liburing-dev libpmem2-dev libboost-context-dev librapidcheck-dev doctest-dev
   libspdlog-dev libfmt-dev libxxhash-dev
 )
-# Only for tests and benchmarks: the real Redis to compare against, its client tools, redis-py.
-TIERKV_TEST_PACKAGES=(redis-server redis-tools python3-redis)
+# Only for tests and benchmarks: the real Redis to compare against, its client tools, redis-py,
+# and RocksDB (the baseline of `tierkv-bench engine`).
+TIERKV_TEST_PACKAGES=(redis-server redis-tools python3-redis librocksdb-dev)
 
 tierkv_install() {
   local missing=()

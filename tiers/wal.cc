@@ -18,8 +18,9 @@
 // append never waits for the periodic sync). kNo: only Sync(), and the end of a segment. A
 // finished segment is DataSynced before its successor is created, in every mode (kNo pays one
 // sync per segment_bytes): so only the active segment can hold unsynced records, which bounds
-// Sync() and recovery's repair to one file. A new segment's name is made durable (SyncDir) before
-// any record in it is written.
+// Sync() and recovery's repair to one file. Syncs never overlap: a later fsync may "succeed"
+// after a failed one without writing anything, so no success may overlap or follow a failure. A new
+// segment's name is made durable (SyncDir) before any record in it is written.
 //
 // Failure is final (the fsyncgate lesson). After a failed fsync Linux may drop the dirty pages and
 // a later fsync reports success without writing them; after a failed write the file's contents
@@ -91,7 +92,8 @@ class WalCore {
         work_(executor_),
         syncer_wake_(executor_),
         progress_(executor_),
-        remove_mutex_(executor_) {
+        remove_mutex_(executor_),
+        sync_mutex_(executor_) {
     TK_ASSERT(active_ != nullptr && !segments_.empty());
     TK_ASSERT(segments_.back().first_lsn == next_lsn_);
     stats_.syncs = recovered.syncs;
@@ -100,9 +102,16 @@ class WalCore {
   // Starts the writer (and, in kEverySec, the periodic syncer); they keep `self` alive.
   void Start(const std::shared_ptr<WalCore>& self) {
     TK_ASSERT(self.get() == this);
-    writer_ = executor_.Spawn("wal-writer", [self] { self->WriterLoop(); });
+    // A fiber that never ran can still be entered while its executor is torn down (a crash right
+    // after Open): Boost.Context's ucontext backend, which the sanitizer build uses, runs the
+    // body of an unstarted fiber it destroys instead of unwinding it. Nothing to do then.
+    writer_ = executor_.Spawn("wal-writer", [self] {
+      if (!self->executor_.shutting_down()) self->WriterLoop();
+    });
     if (options_.mode == SyncMode::kEverySec) {
-      syncer_ = executor_.Spawn("wal-syncer", [self] { self->SyncerLoop(); });
+      syncer_ = executor_.Spawn("wal-syncer", [self] {
+        if (!self->executor_.shutting_down()) self->SyncerLoop();
+      });
     }
   }
 
@@ -248,6 +257,8 @@ class WalCore {
     }
     Status status = active_->Write(active_bytes_, AsBytes(batch_));
     if (!status.ok()) return Fail(status);
+    // The syncer may have failed the log meanwhile: then nothing is acknowledged any more.
+    if (!failed_.ok()) return failed_;
     bool was_clean = written_lsn_ == durable_lsn_;
     active_bytes_ += batch_.size();
     written_lsn_ = last;
@@ -276,10 +287,15 @@ class WalCore {
   }
 
   // DataSyncs the active segment; everything written before the call becomes durable. Called by
-  // the writer and by the syncer, possibly at once (the file stays alive for both). Suspends.
+  // the writer and the syncer, one at a time: after a failed fsync a later one may succeed without
+  // writing anything, so a success must never overlap or follow a failure. Suspends.
   Status SyncActive() {
-    std::shared_ptr<File> file = active_;
+    MutexLock lock(sync_mutex_);  // the writer and the syncer are never cancelled
+    TK_ASSERT(lock.status().ok());
+    if (!failed_.ok()) return failed_;
     uint64_t covered = written_lsn_;
+    if (covered == durable_lsn_) return Status::Ok();  // the sync waited for covered it
+    std::shared_ptr<File> file = active_;  // kept alive if the writer rolls over meanwhile
     Status status = file->DataSync();
     stats_.syncs++;
     if (!status.ok()) return Fail(status);
@@ -320,6 +336,7 @@ class WalCore {
   WaitQueue syncer_wake_;  // the syncer waits here for unsynced records or the next second
   WaitQueue progress_;     // appenders and Sync() wait here for written/durable lsns
   Mutex remove_mutex_;
+  Mutex sync_mutex_;
   FiberHandle writer_;
   FiberHandle syncer_;
 };

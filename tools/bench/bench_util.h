@@ -14,6 +14,10 @@ namespace tierkv::bench {
 class LatencyRecorder {
  public:
   void Add(Duration d) { samples_.push_back(d.count()); }
+  void Merge(const LatencyRecorder& other) {
+    samples_.insert(samples_.end(), other.samples_.begin(), other.samples_.end());
+  }
+  size_t Count() const { return samples_.size(); }
   double Mean() const {
     double sum = 0;
     for (int64_t s : samples_) sum += static_cast<double>(s);
