@@ -178,6 +178,7 @@ Result<std::vector<Tree::Piece>> Tree::WriteLeaves(std::vector<LeafEntry> entrie
     auto node = std::make_shared<Node>();
     node->type = PageType::kLeaf;
     node->page_id = allocator_.Allocate(1);
+    node->generation = generation_;
     node->leaf.assign(std::make_move_iterator(entries.begin() + i),
                       std::make_move_iterator(entries.begin() + j));
     node->memory_bytes = NodeMemory(*node);
@@ -207,6 +208,7 @@ Result<std::vector<Tree::Piece>> Tree::WriteInners(std::vector<InnerEntry> entri
     auto node = std::make_shared<Node>();
     node->type = PageType::kInner;
     node->page_id = allocator_.Allocate(1);
+    node->generation = generation_;
     node->inner.assign(std::make_move_iterator(entries.begin() + i),
                        std::make_move_iterator(entries.begin() + j));
     node->memory_bytes = NodeMemory(*node);

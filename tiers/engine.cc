@@ -96,7 +96,12 @@ Status Engine::Recover() {
   }
 
   allocator_ = std::make_unique<PageAllocator>(std::max(superblock_.page_count, file_->size_pages()));
-  cache_ = std::make_unique<NodeCache>(*file_, options_.cache_bytes);
+  if (!options_.pmem_path.empty()) {
+    auto region = env_.MapPmem(options_.pmem_path, options_.pmem_bytes);
+    if (!region) return region.error();
+    pmem_ = std::make_unique<PmemTier>(std::move(*region));
+  }
+  cache_ = std::make_unique<NodeCache>(*file_, options_.cache_bytes, pmem_.get());
   tree_ = std::make_unique<Tree>(*file_, *cache_, *allocator_);
   TreeRoot root{superblock_.root, superblock_.height};
   TK_RETURN_IF_ERROR(tree_->ForEachPage(root, [&](PageRun run) {
@@ -278,7 +283,7 @@ void Engine::ReleaseFreedPages() {
   auto& entries = free_list_->entries;
   while (!entries.empty() && entries.front().dead) {
     for (const PageRun& run : entries.front().runs) {
-      for (uint64_t page = run.first; page < run.first + run.count; page++) cache_->Erase(page);
+      for (uint64_t page = run.first; page < run.first + run.count; page++) cache_->Forget(page);
       allocator_->Free(run.first, run.count);
     }
     entries.pop_front();
@@ -400,6 +405,7 @@ EngineStats Engine::stats() const {
   s.file_pages = allocator_->size_pages();
   s.used_pages = allocator_->used_pages();
   s.cache = cache_->stats();
+  if (pmem_) s.pmem = pmem_->stats();
   s.wal = wal_->stats();
   return s;
 }

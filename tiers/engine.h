@@ -37,6 +37,10 @@ struct EngineOptions {
   std::string dir;
   SyncMode sync = SyncMode::kAlways;
   uint64_t cache_bytes = 64ULL << 20;     // DRAM node cache
+  // Second cache tier in persistent memory (Redis-style config pmem-path / pmem-size); none when
+  // the path is empty.
+  std::string pmem_path;
+  uint64_t pmem_bytes = 0;
   uint64_t memtable_bytes = 32ULL << 20;  // checkpoint when the active memtable passes this
   Duration checkpoint_interval = seconds(60);  // checkpoint at least this often if anything changed
   bool background_checkpoints = true;
@@ -70,6 +74,7 @@ struct EngineStats {
   uint64_t file_pages = 0;
   uint64_t used_pages = 0;
   CacheStats cache;
+  PmemTierStats pmem;
   WalStats wal;
 };
 
@@ -165,6 +170,7 @@ class Engine {
   EngineOptions options_;
   std::unique_ptr<PageFile> file_;
   std::unique_ptr<PageAllocator> allocator_;
+  std::unique_ptr<PmemTier> pmem_;
   std::unique_ptr<NodeCache> cache_;
   std::unique_ptr<Tree> tree_;
   std::unique_ptr<Wal> wal_;

@@ -14,6 +14,39 @@ size_t NodeMemory(const Node& node) {
   return bytes;
 }
 
+Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte, kPageSize> bytes,
+                                         uint64_t page_id, const std::string& file) {
+  auto node = std::make_shared<Node>();
+  node->page_id = page_id;
+  PageHeader header = ReadHeader(bytes);
+  node->generation = header.generation;
+  PageType type = static_cast<PageType>(header.type);
+  if (type == PageType::kLeaf) {
+    auto entries = DecodeLeaf(bytes, file);
+    if (!entries) return Err(entries.error());
+    node->type = PageType::kLeaf;
+    node->leaf = std::move(*entries);
+  } else if (type == PageType::kInner) {
+    auto entries = DecodeInner(bytes, file);
+    if (!entries) return Err(entries.error());
+    node->type = PageType::kInner;
+    node->inner = std::move(*entries);
+  } else {
+    return Err(StatusCode::kCorruption,
+               "page " + std::to_string(page_id) + " of " + file + " is not a tree node");
+  }
+  node->memory_bytes = NodeMemory(*node);
+  return node;
+}
+
+void EncodeNode(const Node& node, std::span<std::byte, kPageSize> page) {
+  if (node.type == PageType::kLeaf) {
+    EncodeLeaf(node.leaf, node.page_id, node.generation, page);
+  } else {
+    EncodeInner(node.inner, node.page_id, node.generation, page);
+  }
+}
+
 Result<NodeRef> NodeCache::Get(uint64_t page_id) {
   auto it = index_.find(page_id);
   if (it != index_.end()) {
@@ -24,26 +57,13 @@ Result<NodeRef> NodeCache::Get(uint64_t page_id) {
   }
   stats_.misses++;
   AlignedBuffer page(kPageSize);
-  TK_RETURN_IF_ERROR_R(file_.Read(page_id, page.span().first<kPageSize>()));
-  auto node = std::make_shared<Node>();
-  node->page_id = page_id;
-  std::span<const std::byte, kPageSize> bytes(page.data(), kPageSize);
-  PageType type = static_cast<PageType>(ReadHeader(bytes).type);
-  if (type == PageType::kLeaf) {
-    auto entries = DecodeLeaf(bytes, file_.path());
-    if (!entries) return Err(entries.error());
-    node->type = PageType::kLeaf;
-    node->leaf = std::move(*entries);
-  } else if (type == PageType::kInner) {
-    auto entries = DecodeInner(bytes, file_.path());
-    if (!entries) return Err(entries.error());
-    node->type = PageType::kInner;
-    node->inner = std::move(*entries);
-  } else {
-    return Err(StatusCode::kCorruption, "page " + std::to_string(page_id) + " of " + file_.path() +
-                                            " is not a tree node");
+  std::span<std::byte, kPageSize> bytes(page.data(), kPageSize);
+  if (pmem_ == nullptr || !pmem_->Lookup(page_id, bytes, file_.path())) {
+    TK_RETURN_IF_ERROR_R(file_.Read(page_id, bytes));
   }
-  node->memory_bytes = NodeMemory(*node);
+  auto decoded = DecodeNode(bytes, page_id, file_.path());
+  if (!decoded) return Err(decoded.error());
+  std::shared_ptr<Node> node = std::move(*decoded);
   // Another fiber may have loaded the same page while this one waited for the read.
   auto again = index_.find(page_id);
   if (again != index_.end()) return slots_[again->second].node;
@@ -69,7 +89,14 @@ void NodeCache::Insert(NodeRef node) {
   EvictIfNeeded();
 }
 
-void NodeCache::Erase(uint64_t page_id) {
+void NodeCache::Forget(uint64_t page_id) {
+  Drop(page_id);
+  if (pmem_) pmem_->Erase(page_id);
+}
+
+void NodeCache::Erase(uint64_t page_id) { Drop(page_id); }
+
+void NodeCache::Drop(uint64_t page_id) {
   auto it = index_.find(page_id);
   if (it == index_.end()) return;
   Slot& slot = slots_[it->second];
@@ -92,7 +119,12 @@ void NodeCache::EvictIfNeeded() {
       continue;
     }
     stats_.evictions++;
-    Erase(slot.node->page_id);
+    if (pmem_) {
+      AlignedBuffer page(kPageSize);
+      EncodeNode(*slot.node, page.span().first<kPageSize>());
+      pmem_->Insert(slot.node->page_id, page.span().first<kPageSize>());
+    }
+    Drop(slot.node->page_id);
   }
 }
 

@@ -15,12 +15,14 @@
 
 #include "tiers/format.h"
 #include "tiers/page_file.h"
+#include "tiers/pmem_tier.h"
 
 namespace tierkv::tiers {
 
 struct Node {
   PageType type = PageType::kLeaf;
   uint64_t page_id = kNoPage;
+  uint64_t generation = 0;  // of the checkpoint that wrote it (re-encoding reproduces the page)
   std::vector<LeafEntry> leaf;
   std::vector<InnerEntry> inner;
   size_t memory_bytes = 0;
@@ -29,6 +31,11 @@ using NodeRef = std::shared_ptr<const Node>;
 
 // Approximate heap bytes of a decoded node (entries, strings, vector and map overhead).
 size_t NodeMemory(const Node& node);
+// Decodes a verified page into a node.
+Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte, kPageSize> page,
+                                         uint64_t page_id, const std::string& file);
+// Encodes a node back into its page (byte-identical to what the checkpoint wrote).
+void EncodeNode(const Node& node, std::span<std::byte, kPageSize> page);
 
 struct CacheStats {
   uint64_t hits = 0;
@@ -40,14 +47,17 @@ struct CacheStats {
 
 class NodeCache {
  public:
-  NodeCache(PageFile& file, uint64_t capacity_bytes)
-      : file_(file), capacity_bytes_(capacity_bytes) {}
+  // `pmem` (optional) is the second tier: evicted nodes go there, misses look there first.
+  NodeCache(PageFile& file, uint64_t capacity_bytes, PmemTier* pmem = nullptr)
+      : file_(file), capacity_bytes_(capacity_bytes), pmem_(pmem) {}
 
   // The node at `page_id`, from memory or read and decoded from the file. Suspends on a miss.
   Result<NodeRef> Get(uint64_t page_id);
   // Caches a node that was just written (a checkpoint's new pages start warm).
   void Insert(NodeRef node);
-  // Forgets a page (it was freed and may be reused).
+  // Forgets a page in both tiers (it was freed and may be reused).
+  void Forget(uint64_t page_id);
+  // Drops a page from the DRAM tier only.
   void Erase(uint64_t page_id);
   const CacheStats& stats() const { return stats_; }
   void set_capacity(uint64_t bytes) { capacity_bytes_ = bytes; }
@@ -58,9 +68,11 @@ class NodeCache {
     bool referenced = false;
   };
   void EvictIfNeeded();
+  void Drop(uint64_t page_id);
 
   PageFile& file_;
   uint64_t capacity_bytes_;
+  PmemTier* pmem_;
   std::unordered_map<uint64_t, size_t> index_;  // page id -> slot
   std::vector<Slot> slots_;
   std::vector<size_t> free_slots_;
