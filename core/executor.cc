@@ -117,8 +117,10 @@ Executor::Executor(ExecutorHost& host, int index, Log log)
   TK_ASSERT(index >= 0 && index < limits::kMaxExecutors);
 }
 
-Executor::~Executor() {
-  TK_ASSERT_MSG(current_ == nullptr, "executor destroyed from inside one of its fibers");
+Executor::~Executor() { Shutdown(); }
+
+void Executor::Shutdown() {
+  TK_ASSERT_MSG(current_ == nullptr, "executor shut down from inside one of its fibers");
   shutting_down_ = true;
   // Destroying a suspended ctx::fiber unwinds its stack (Boost throws forced_unwind inside it), so
   // RAII objects held by fibers are released, as in a clean shutdown or a simulated crash.
@@ -148,9 +150,11 @@ FiberHandle Executor::Spawn(std::string name, std::function<void()> fn) {
   raw->state->executor = this;
   raw->state->fiber = raw;
   raw->context = ctx::fiber(std::allocator_arg, CachedStack(stacks_.get()),
-                            [raw](ctx::fiber&& scheduler) {
+                            [this, raw](ctx::fiber&& scheduler) {
                               raw->caller = std::move(scheduler);
-                              raw->fn();
+                              // Boost's ucontext backend (sanitizer builds) enters a fiber that
+                              // never ran when it is destroyed; its body must not run then.
+                              if (!shutting_down_) raw->fn();
                               raw->fn = nullptr;  // release captures while still on this stack
                               raw->finished = true;
                               return std::move(raw->caller);

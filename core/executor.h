@@ -74,7 +74,10 @@ class FiberHandle {
 class Executor {
  public:
   Executor(ExecutorHost& host, int index, Log log);
-  ~Executor();  // destroys remaining fibers, unwinding their stacks
+  ~Executor();  // Shutdown()
+  // Destroys the remaining fibers, unwinding their stacks (newest first). Idempotent; the
+  // executor stays usable as an object (index, log, clock) while and after it runs.
+  void Shutdown();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 

@@ -66,6 +66,7 @@ UringLoop::~UringLoop() {
   // they point into (on fiber stacks) are alive; then unwind the fibers, which never touch the
   // ring again on their way out.
   if (ring_ready_) io_uring_queue_exit(&ring_);
+  executor_->Shutdown();
   executor_.reset();
   close(wake_fd_);
 }

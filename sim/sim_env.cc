@@ -110,9 +110,11 @@ void SimNode::TearDown() {
 }
 
 void SimNode::Crash() {
-  if (env_ == nullptr) return;
-  pmem_.Crash(world_.prng());
-  TearDown();
+  // Power loss: even a node whose process already exited loses its unsynced page cache.
+  if (env_ != nullptr) {
+    pmem_.Crash(world_.prng());
+    TearDown();
+  }
   disk_.Crash(world_.prng());
 }
 
@@ -132,9 +134,11 @@ SimEnv::SimEnv(World& world, SimNode& node, int executors)
 }
 
 SimEnv::~SimEnv() {
-  // Fibers first (their stacks unwind and release sockets, files and regions), then the rest.
-  for (auto& host : hosts_) host.reset();
+  // Fibers first (their stacks unwind and release sockets, files and regions) while every
+  // executor object is still reachable through GetExecutor, then the rest.
+  for (auto& host : hosts_) host->executor().Shutdown();
   stop_waiters_.reset();
+  hosts_.clear();
 }
 
 Log SimEnv::MakeLog(int shard) const { return Log(logger_, node_.name(), shard, &node_.clock()); }
