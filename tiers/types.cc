@@ -1,0 +1,471 @@
+#include "tiers/types.h"
+
+#include <cstring>
+
+#include "core/assert.h"
+
+namespace tierkv::tiers {
+namespace {
+
+constexpr uint64_t kListMiddle = uint64_t{1} << 63;
+constexpr size_t kReclaimBatch = 512;        // subkeys deleted per write batch
+constexpr size_t kReclaimPerPass = 64 * 1024;  // subkeys deleted per pass before yielding
+
+void PutBE(std::string& out, uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; i--) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+uint64_t GetBE(std::string_view in, size_t offset, int bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < bytes; i++) value = (value << 8) | static_cast<uint8_t>(in[offset + i]);
+  return value;
+}
+
+std::string KeyPrefix(char tag, int db, std::string_view key) {
+  std::string out(1, tag);
+  PutBE(out, KeySlot(key), 2);
+  out.push_back(static_cast<char>(db));
+  return out;
+}
+
+std::string MetaKey(int db, std::string_view key) {
+  std::string out = KeyPrefix('M', db, key);
+  out += key;
+  return out;
+}
+
+std::string SubPrefix(int db, std::string_view key, uint64_t version) {
+  std::string out = KeyPrefix('S', db, key);
+  PutBE(out, key.size(), 4);
+  out += key;
+  PutBE(out, version, 8);
+  return out;
+}
+
+std::string ListField(uint64_t index) {
+  std::string out;
+  PutBE(out, index, 8);
+  return out;
+}
+
+std::string GarbageKey(uint64_t version, int db, std::string_view key) {
+  std::string out(1, 'G');
+  PutBE(out, version, 8);
+  PutBE(out, KeySlot(key), 2);
+  out.push_back(static_cast<char>(db));
+  PutBE(out, key.size(), 4);
+  out += key;
+  return out;
+}
+
+std::string EncodeMeta(const Metadata& meta) {
+  std::string out(1, static_cast<char>(meta.type));
+  PutBE(out, static_cast<uint64_t>(meta.expire_ms), 8);
+  PutBE(out, meta.version, 8);
+  PutBE(out, meta.size, 8);
+  PutBE(out, meta.head, 8);
+  PutBE(out, meta.tail, 8);
+  out += meta.value;
+  return out;
+}
+
+constexpr size_t kMetaHeader = 41;
+
+Result<Metadata> DecodeMeta(std::string_view in) {
+  if (in.size() < kMetaHeader || in[0] < 1 || in[0] > 5) {
+    return Err(StatusCode::kCorruption, "malformed key metadata");
+  }
+  Metadata meta;
+  meta.type = static_cast<RedisType>(in[0]);
+  meta.expire_ms = static_cast<int64_t>(GetBE(in, 1, 8));
+  meta.version = GetBE(in, 9, 8);
+  meta.size = GetBE(in, 17, 8);
+  meta.head = GetBE(in, 25, 8);
+  meta.tail = GetBE(in, 33, 8);
+  meta.value.assign(in.substr(kMetaHeader));
+  return meta;
+}
+
+bool IsCollection(RedisType type) { return type != RedisType::kString && type != RedisType::kNone; }
+
+}  // namespace
+
+std::string_view RedisTypeName(RedisType type) {
+  switch (type) {
+    case RedisType::kNone: return "none";
+    case RedisType::kString: return "string";
+    case RedisType::kHash: return "hash";
+    case RedisType::kList: return "list";
+    case RedisType::kSet: return "set";
+    case RedisType::kZSet: return "zset";
+  }
+  return "none";
+}
+
+uint16_t KeySlot(std::string_view key) {
+  // Hash only the {hashtag} when the key has a non-empty one (Redis Cluster rule).
+  size_t open = key.find('{');
+  if (open != std::string_view::npos) {
+    size_t close = key.find('}', open + 1);
+    if (close != std::string_view::npos && close > open + 1) key = key.substr(open + 1, close - open - 1);
+  }
+  uint16_t crc = 0;  // CRC16-CCITT (XMODEM), as Redis's crc16.c
+  for (char c : key) {
+    crc ^= static_cast<uint16_t>(static_cast<uint8_t>(c)) << 8;
+    for (int bit = 0; bit < 8; bit++) crc = (crc & 0x8000) ? (crc << 1) ^ 0x1021 : crc << 1;
+  }
+  return crc & 16383;
+}
+
+Status WrongType() {
+  return Status(StatusCode::kInvalidArgument,
+                "WRONGTYPE Operation against a key holding the wrong kind of value");
+}
+
+// Serialises commands on one key across their suspensions.
+class TypedStore::KeyLock {
+ public:
+  KeyLock(TypedStore& store, int db, std::string_view key)
+      : store_(store), id_(MetaKey(db, key)) {
+    auto& slot = store_.locks_[id_];
+    if (!slot) slot = std::make_shared<Mutex>(store_.executor_);
+    mutex_ = slot;
+    Status locked = mutex_->Lock(kNoDeadline, /*interruptible=*/false);
+    TK_ASSERT(locked.ok());
+  }
+  ~KeyLock() {
+    mutex_->Unlock();
+    if (mutex_.use_count() == 2 && !mutex_->locked()) store_.locks_.erase(id_);
+  }
+
+ private:
+  TypedStore& store_;
+  std::string id_;
+  std::shared_ptr<Mutex> mutex_;
+};
+
+TypedStore::TypedStore(Engine& engine, Executor& executor, const Clock& clock)
+    : engine_(engine),
+      executor_(executor),
+      clock_(clock),
+      reclaim_wanted_(executor),
+      reclaim_mutex_(executor) {
+  reclaimer_ = executor_.Spawn("reclaimer", [this] { ReclaimLoop(); });
+}
+
+TypedStore::~TypedStore() { TK_ASSERT_MSG(reclaimer_.done(), "TypedStore destroyed without Stop()"); }
+
+void TypedStore::Stop() {
+  stopping_ = true;
+  reclaim_wanted_.Set();
+  (void)reclaimer_.Join();
+}
+
+int64_t TypedStore::NowMs() const { return clock_.UnixMicros() / 1000; }
+
+uint64_t TypedStore::NewVersion() {
+  // Time-based, so versions stay unique across restarts without being persisted (Kvrocks does
+  // the same); the counter keeps them unique within a microsecond.
+  uint64_t candidate = static_cast<uint64_t>(clock_.UnixMicros()) << 8;
+  last_version_ = std::max(last_version_ + 1, candidate);
+  return last_version_;
+}
+
+Result<std::optional<Metadata>> TypedStore::ReadMetaAny(int db, std::string_view key,
+                                                        WriteBatch* retire) {
+  auto raw = engine_.Get(MetaKey(db, key));
+  if (!raw) return Err(raw.error());
+  if (!*raw) return std::nullopt;
+  auto meta = DecodeMeta(**raw);
+  if (!meta) return Err(meta.error());
+  if (meta->expire_ms != 0 && meta->expire_ms <= NowMs()) {
+    // Lazily expired. A writer about to recreate the key hands the old subkeys to the reclaimer.
+    if (retire != nullptr && IsCollection(meta->type)) {
+      retire->Put(GarbageKey(meta->version, db, key), "");
+    }
+    return std::nullopt;
+  }
+  return std::optional<Metadata>(std::move(*meta));
+}
+
+Result<std::optional<Metadata>> TypedStore::ReadMeta(int db, std::string_view key, RedisType want,
+                                                     WriteBatch* retire) {
+  auto meta = ReadMetaAny(db, key, retire);
+  if (meta && *meta && (*meta)->type != want) return Err(WrongType());
+  return meta;
+}
+
+void TypedStore::PutMeta(WriteBatch& batch, int db, std::string_view key, const Metadata& meta) {
+  if (IsCollection(meta.type) && meta.size == 0) {
+    batch.Delete(MetaKey(db, key));  // an empty collection does not exist
+  } else {
+    batch.Put(MetaKey(db, key), EncodeMeta(meta));
+  }
+}
+
+// An overwritten or expired collection leaves its subkeys to the reclaimer.
+static void Retire(WriteBatch& batch, int db, std::string_view key, uint64_t version) {
+  batch.Put(GarbageKey(version, db, key), "");
+}
+
+Result<RedisType> TypedStore::Type(int db, std::string_view key) {
+  auto meta = ReadMetaAny(db, key);
+  if (!meta) return Err(meta.error());
+  return *meta ? (*meta)->type : RedisType::kNone;
+}
+
+Result<bool> TypedStore::Delete(int db, std::string_view key) {
+  KeyLock lock(*this, db, key);
+  auto raw = engine_.Get(MetaKey(db, key));
+  if (!raw) return Err(raw.error());
+  if (!*raw) return false;
+  auto meta = DecodeMeta(**raw);
+  if (!meta) return Err(meta.error());
+  WriteBatch batch;
+  batch.Delete(MetaKey(db, key));
+  if (IsCollection(meta->type)) Retire(batch, db, key, meta->version);
+  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  if (IsCollection(meta->type)) reclaim_wanted_.Set();
+  // An already-expired key counts as absent, as in Redis.
+  return meta->expire_ms == 0 || meta->expire_ms > NowMs();
+}
+
+Result<bool> TypedStore::Expire(int db, std::string_view key, int64_t expire_ms) {
+  KeyLock lock(*this, db, key);
+  auto meta = ReadMetaAny(db, key);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return false;
+  (*meta)->expire_ms = expire_ms;
+  WriteBatch batch;
+  PutMeta(batch, db, key, **meta);
+  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  return true;
+}
+
+Result<std::optional<int64_t>> TypedStore::ExpireTime(int db, std::string_view key) {
+  auto meta = ReadMetaAny(db, key);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return std::nullopt;
+  return std::optional<int64_t>((*meta)->expire_ms);
+}
+
+Result<std::optional<std::string>> TypedStore::Get(int db, std::string_view key) {
+  auto meta = ReadMeta(db, key, RedisType::kString);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return std::nullopt;
+  return std::optional<std::string>(std::move((*meta)->value));
+}
+
+Status TypedStore::Set(int db, std::string_view key, std::string_view value, int64_t expire_ms) {
+  KeyLock lock(*this, db, key);
+  auto raw = engine_.Get(MetaKey(db, key));
+  if (!raw) return raw.error();
+  WriteBatch batch;
+  if (*raw) {
+    auto old = DecodeMeta(**raw);
+    if (!old) return old.error();
+    if (IsCollection(old->type)) Retire(batch, db, key, old->version);  // SET replaces any type
+  }
+  Metadata meta;
+  meta.type = RedisType::kString;
+  meta.expire_ms = expire_ms;
+  meta.size = value.size();
+  meta.value.assign(value);
+  PutMeta(batch, db, key, meta);
+  return engine_.Write(batch);
+}
+
+Result<bool> TypedStore::HSet(int db, std::string_view key, std::string_view field,
+                              std::string_view value) {
+  KeyLock lock(*this, db, key);
+  WriteBatch batch;
+  auto meta = ReadMeta(db, key, RedisType::kHash, &batch);
+  if (!meta) return Err(meta.error());
+  Metadata m = *meta ? **meta : Metadata{RedisType::kHash, 0, NewVersion()};
+  std::string sub = SubPrefix(db, key, m.version) + std::string(field);
+  bool exists = false;
+  if (*meta) {
+    auto old = engine_.Get(sub);
+    if (!old) return Err(old.error());
+    exists = old->has_value();
+  }
+  batch.Put(sub, value);
+  if (!exists) m.size++;
+  PutMeta(batch, db, key, m);
+  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  return !exists;
+}
+
+Result<std::optional<std::string>> TypedStore::HGet(int db, std::string_view key,
+                                                    std::string_view field) {
+  auto meta = ReadMeta(db, key, RedisType::kHash);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return std::nullopt;
+  return engine_.Get(SubPrefix(db, key, (*meta)->version) + std::string(field));
+}
+
+Result<bool> TypedStore::HDel(int db, std::string_view key, std::string_view field) {
+  KeyLock lock(*this, db, key);
+  auto meta = ReadMeta(db, key, RedisType::kHash);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return false;
+  std::string sub = SubPrefix(db, key, (*meta)->version) + std::string(field);
+  auto old = engine_.Get(sub);
+  if (!old) return Err(old.error());
+  if (!*old) return false;
+  WriteBatch batch;
+  batch.Delete(sub);
+  (*meta)->size--;
+  PutMeta(batch, db, key, **meta);
+  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  return true;
+}
+
+Result<uint64_t> TypedStore::HLen(int db, std::string_view key) {
+  auto meta = ReadMeta(db, key, RedisType::kHash);
+  if (!meta) return Err(meta.error());
+  return *meta ? (*meta)->size : 0;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> TypedStore::HGetAll(int db,
+                                                                             std::string_view key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto meta = ReadMeta(db, key, RedisType::kHash);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return out;
+  std::string prefix = SubPrefix(db, key, (*meta)->version);
+  auto it = engine_.NewIterator();
+  TK_RETURN_IF_ERROR_R(it->Seek(prefix));
+  while (it->Valid() && it->key().starts_with(prefix)) {
+    auto value = it->value();
+    if (!value) return Err(value.error());
+    out.emplace_back(it->key().substr(prefix.size()), std::move(*value));
+    TK_RETURN_IF_ERROR_R(it->Next());
+  }
+  return out;
+}
+
+Result<uint64_t> TypedStore::Push(int db, std::string_view key,
+                                  const std::vector<std::string>& values, bool left) {
+  KeyLock lock(*this, db, key);
+  WriteBatch batch;
+  auto meta = ReadMeta(db, key, RedisType::kList, &batch);
+  if (!meta) return Err(meta.error());
+  Metadata m = *meta ? **meta
+                     : Metadata{RedisType::kList, 0, NewVersion(), 0, kListMiddle, kListMiddle};
+  std::string prefix = SubPrefix(db, key, m.version);
+  for (const std::string& value : values) {
+    uint64_t index = left ? --m.head : m.tail++;
+    batch.Put(prefix + ListField(index), value);
+    m.size++;
+  }
+  PutMeta(batch, db, key, m);
+  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  return m.size;
+}
+
+Result<std::optional<std::string>> TypedStore::Pop(int db, std::string_view key, bool left) {
+  KeyLock lock(*this, db, key);
+  auto meta = ReadMeta(db, key, RedisType::kList);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return std::nullopt;
+  Metadata& m = **meta;
+  uint64_t index = left ? m.head : m.tail - 1;
+  std::string sub = SubPrefix(db, key, m.version) + ListField(index);
+  auto value = engine_.Get(sub);
+  if (!value) return Err(value.error());
+  if (!*value) return Err(StatusCode::kCorruption, "list element missing at its index");
+  WriteBatch batch;
+  batch.Delete(sub);
+  if (left) m.head++; else m.tail--;
+  m.size--;
+  PutMeta(batch, db, key, m);
+  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  return value;
+}
+
+Result<std::optional<std::string>> TypedStore::Index(int db, std::string_view key, int64_t index) {
+  auto meta = ReadMeta(db, key, RedisType::kList);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return std::nullopt;
+  int64_t size = static_cast<int64_t>((*meta)->size);
+  if (index < 0) index += size;
+  if (index < 0 || index >= size) return std::nullopt;
+  return engine_.Get(SubPrefix(db, key, (*meta)->version) +
+                     ListField((*meta)->head + static_cast<uint64_t>(index)));
+}
+
+Result<std::vector<std::string>> TypedStore::Range(int db, std::string_view key, int64_t start,
+                                                   int64_t stop) {
+  std::vector<std::string> out;
+  auto meta = ReadMeta(db, key, RedisType::kList);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return out;
+  int64_t size = static_cast<int64_t>((*meta)->size);
+  // Redis LRANGE: negative indexes from the end, clamped; an empty range is an empty reply.
+  if (start < 0) start = std::max<int64_t>(0, start + size);
+  if (stop < 0) stop += size;
+  stop = std::min(stop, size - 1);
+  if (start > stop) return out;
+  std::string prefix = SubPrefix(db, key, (*meta)->version);
+  auto it = engine_.NewIterator();
+  TK_RETURN_IF_ERROR_R(it->Seek(prefix + ListField((*meta)->head + static_cast<uint64_t>(start))));
+  for (int64_t i = start; i <= stop && it->Valid() && it->key().starts_with(prefix); i++) {
+    auto value = it->value();
+    if (!value) return Err(value.error());
+    out.push_back(std::move(*value));
+    TK_RETURN_IF_ERROR_R(it->Next());
+  }
+  return out;
+}
+
+Result<uint64_t> TypedStore::LLen(int db, std::string_view key) {
+  auto meta = ReadMeta(db, key, RedisType::kList);
+  if (!meta) return Err(meta.error());
+  return *meta ? (*meta)->size : 0;
+}
+
+Status TypedStore::ReclaimOnce() {
+  MutexLock lock(reclaim_mutex_);  // one pass at a time: two would delete the same subkeys
+  TK_RETURN_IF_ERROR(lock.status());
+  size_t budget = kReclaimPerPass;
+  auto garbage = engine_.NewIterator();
+  TK_RETURN_IF_ERROR(garbage->Seek("G"));
+  while (garbage->Valid() && garbage->key().starts_with("G") && budget > 0 && !stopping_) {
+    std::string record = garbage->key();
+    if (record.size() < 16) return Status(StatusCode::kCorruption, "malformed garbage record");
+    uint64_t version = GetBE(record, 1, 8);
+    int db = static_cast<uint8_t>(record[11]);
+    std::string key = record.substr(16);
+    std::string prefix = SubPrefix(db, key, version);
+    bool finished = false;
+    while (!finished && budget > 0) {
+      WriteBatch batch;
+      auto sub = engine_.NewIterator();
+      TK_RETURN_IF_ERROR(sub->Seek(prefix));
+      while (sub->Valid() && sub->key().starts_with(prefix) && batch.count() < kReclaimBatch) {
+        batch.Delete(sub->key());
+        TK_RETURN_IF_ERROR(sub->Next());
+      }
+      finished = batch.count() < kReclaimBatch;
+      if (finished) batch.Delete(record);  // the version is fully reclaimed
+      reclaimed_ += batch.count() - (finished ? 1 : 0);
+      budget -= std::min(budget, batch.count());
+      TK_RETURN_IF_ERROR(engine_.Write(batch));
+      executor_.Yield();  // bounded work between other fibers
+    }
+    TK_RETURN_IF_ERROR(garbage->Next());
+  }
+  return Status::Ok();
+}
+
+void TypedStore::ReclaimLoop() {
+  while (!stopping_) {
+    Status waited = reclaim_wanted_.Wait(DeadlineAfter(executor_.Now(), seconds(1)));
+    if (waited.code() == StatusCode::kCancelled || stopping_) return;
+    reclaim_wanted_.Reset();
+    Status status = ReclaimOnce();
+    if (!status.ok()) executor_.log().Warn("reclaiming deleted collections: {}", status.ToString());
+  }
+}
+
+}  // namespace tierkv::tiers

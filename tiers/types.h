@@ -1,0 +1,119 @@
+// Redis types on the ordered engine (the scheme Kvrocks uses on RocksDB).
+//
+// Every Redis key has one metadata record; collections keep their elements in subkey records
+// tagged with the key's version:
+//   metadata  'M' | slot (u16 BE) | db (u8) | key                     -> type, expiry, version,
+//                                                                        size, list head/tail,
+//                                                                        and a string's value
+//   subkey    'S' | slot | db | key length (u32 BE) | key | version (u64 BE) | field -> value
+//   garbage   'G' | version (u64 BE) | slot | db | key length | key  -> (empty)
+// The slot prefix keeps each Redis Cluster slot contiguous, so a slot can be scanned and moved;
+// the key length keeps "a" + field from colliding with "ab". DEL of a collection deletes only
+// its metadata and writes a garbage record: O(1) whatever the size. A background reclaimer walks
+// garbage records and deletes the old version's subkeys in bounded batches. A new key of the same
+// name gets a fresh version, so stale subkeys are never visible.
+// Lists store elements at u64 indexes between head and tail (starting in the middle), so push
+// and pop at both ends are O(1) and LINDEX is one point read.
+// Expiry is an absolute Unix time in milliseconds in the metadata; an expired key reads as absent
+// (lazy expiry; active expiry is the server's job).
+// Concurrency: a command is one read-modify-write; a per-key fiber lock keeps two commands on one
+// key from interleaving across their suspensions, without serialising different keys (group
+// commit in the WAL still batches them).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/sync.h"
+#include "tiers/engine.h"
+
+namespace tierkv::tiers {
+
+enum class RedisType : uint8_t { kNone = 0, kString = 1, kHash = 2, kList = 3, kSet = 4, kZSet = 5 };
+std::string_view RedisTypeName(RedisType type);
+
+// Redis Cluster's slot: CRC16 (XMODEM) of the key, or of its {hashtag}, mod 16384.
+uint16_t KeySlot(std::string_view key);
+
+struct Metadata {
+  RedisType type = RedisType::kNone;
+  int64_t expire_ms = 0;  // absolute Unix ms; 0: no expiry
+  uint64_t version = 0;
+  uint64_t size = 0;  // elements (collections) or bytes (strings)
+  uint64_t head = 0;  // lists: index of the first element
+  uint64_t tail = 0;  // lists: index past the last element
+  std::string value;  // strings: the value
+};
+
+// WRONGTYPE as Redis words it.
+Status WrongType();
+
+class TypedStore {
+ public:
+  // `clock` gives Unix time for expiry. Starts the reclaimer fiber on the calling executor.
+  TypedStore(Engine& engine, Executor& executor, const Clock& clock);
+  ~TypedStore();
+  // Stops the reclaimer. Suspends.
+  void Stop();
+
+  // --- generic ---
+  Result<RedisType> Type(int db, std::string_view key);
+  Result<bool> Delete(int db, std::string_view key);  // O(1) for any size
+  Result<bool> Expire(int db, std::string_view key, int64_t expire_ms);  // 0 clears (PERSIST)
+  Result<std::optional<int64_t>> ExpireTime(int db, std::string_view key);  // nullopt: no key
+
+  // --- strings ---
+  Result<std::optional<std::string>> Get(int db, std::string_view key);
+  Status Set(int db, std::string_view key, std::string_view value, int64_t expire_ms = 0);
+
+  // --- hashes ---
+  Result<bool> HSet(int db, std::string_view key, std::string_view field, std::string_view value);
+  Result<std::optional<std::string>> HGet(int db, std::string_view key, std::string_view field);
+  Result<bool> HDel(int db, std::string_view key, std::string_view field);
+  Result<uint64_t> HLen(int db, std::string_view key);
+  Result<std::vector<std::pair<std::string, std::string>>> HGetAll(int db, std::string_view key);
+
+  // --- lists ---
+  Result<uint64_t> Push(int db, std::string_view key, const std::vector<std::string>& values,
+                        bool left);
+  Result<std::optional<std::string>> Pop(int db, std::string_view key, bool left);
+  Result<std::optional<std::string>> Index(int db, std::string_view key, int64_t index);
+  Result<std::vector<std::string>> Range(int db, std::string_view key, int64_t start, int64_t stop);
+  Result<uint64_t> LLen(int db, std::string_view key);
+
+  // Garbage records left to reclaim (for tests and INFO).
+  uint64_t reclaimed_subkeys() const { return reclaimed_; }
+  // Runs one reclamation pass now (tests). Suspends.
+  Status ReclaimOnce();
+
+ private:
+  class KeyLock;
+  // Metadata of a live key (expired keys read as absent). When `retire` is given and the key is an
+  // expired collection, a garbage record for its subkeys is added to it.
+  Result<std::optional<Metadata>> ReadMeta(int db, std::string_view key, RedisType want,
+                                           WriteBatch* retire = nullptr);
+  Result<std::optional<Metadata>> ReadMetaAny(int db, std::string_view key,
+                                              WriteBatch* retire = nullptr);
+  void PutMeta(WriteBatch& batch, int db, std::string_view key, const Metadata& meta);
+  uint64_t NewVersion();
+  int64_t NowMs() const;
+  void ReclaimLoop();
+
+  Engine& engine_;
+  Executor& executor_;
+  const Clock& clock_;
+  uint64_t last_version_ = 0;
+  std::map<std::string, std::shared_ptr<Mutex>> locks_;
+  FiberHandle reclaimer_;
+  Event reclaim_wanted_;
+  Mutex reclaim_mutex_;
+  bool stopping_ = false;
+  uint64_t reclaimed_ = 0;
+};
+
+}  // namespace tierkv::tiers
