@@ -8,7 +8,7 @@ namespace tierkv::tiers {
 namespace {
 
 constexpr uint64_t kListMiddle = uint64_t{1} << 63;
-constexpr size_t kReclaimBatch = 512;        // subkeys deleted per write batch
+constexpr size_t kReclaimBatch = 512;          // subkeys deleted per write batch
 constexpr size_t kReclaimPerPass = 64 * 1024;  // subkeys deleted per pass before yielding
 
 void PutBE(std::string& out, uint64_t value, int bytes) {
@@ -39,6 +39,32 @@ std::string SubPrefix(int db, std::string_view key, uint64_t version) {
   out += key;
   PutBE(out, version, 8);
   return out;
+}
+
+std::string ScorePrefix(int db, std::string_view key, uint64_t version) {
+  std::string out = SubPrefix(db, key, version);
+  out[0] = 'Z';
+  return out;
+}
+
+// Doubles as 8 bytes whose unsigned big-endian order is the numeric order (sign bit flipped for
+// positives, all bits flipped for negatives); -0.0 is stored as 0.0.
+std::string ScoreBytes(double score) {
+  if (score == 0) score = 0;
+  uint64_t bits;
+  std::memcpy(&bits, &score, 8);
+  bits = (bits & (uint64_t{1} << 63)) ? ~bits : bits | (uint64_t{1} << 63);
+  std::string out;
+  PutBE(out, bits, 8);
+  return out;
+}
+
+double ScoreFrom(std::string_view bytes) {
+  uint64_t bits = GetBE(bytes, 0, 8);
+  bits = (bits & (uint64_t{1} << 63)) ? bits & ~(uint64_t{1} << 63) : ~bits;
+  double score;
+  std::memcpy(&score, &bits, 8);
+  return score;
 }
 
 std::string ListField(uint64_t index) {
@@ -106,7 +132,8 @@ uint16_t KeySlot(std::string_view key) {
   size_t open = key.find('{');
   if (open != std::string_view::npos) {
     size_t close = key.find('}', open + 1);
-    if (close != std::string_view::npos && close > open + 1) key = key.substr(open + 1, close - open - 1);
+    if (close != std::string_view::npos && close > open + 1)
+      key = key.substr(open + 1, close - open - 1);
   }
   uint16_t crc = 0;  // CRC16-CCITT (XMODEM), as Redis's crc16.c
   for (char c : key) {
@@ -124,8 +151,7 @@ Status WrongType() {
 // Serialises commands on one key across their suspensions.
 class TypedStore::KeyLock {
  public:
-  KeyLock(TypedStore& store, int db, std::string_view key)
-      : store_(store), id_(MetaKey(db, key)) {
+  KeyLock(TypedStore& store, int db, std::string_view key) : store_(store), id_(MetaKey(db, key)) {
     auto& slot = store_.locks_[id_];
     if (!slot) slot = std::make_shared<Mutex>(store_.executor_);
     mutex_ = slot;
@@ -152,7 +178,9 @@ TypedStore::TypedStore(Engine& engine, Executor& executor, const Clock& clock)
   reclaimer_ = executor_.Spawn("reclaimer", [this] { ReclaimLoop(); });
 }
 
-TypedStore::~TypedStore() { TK_ASSERT_MSG(reclaimer_.done(), "TypedStore destroyed without Stop()"); }
+TypedStore::~TypedStore() {
+  TK_ASSERT_MSG(reclaimer_.done(), "TypedStore destroyed without Stop()");
+}
 
 void TypedStore::Stop() {
   stopping_ = true;
@@ -350,8 +378,8 @@ Result<uint64_t> TypedStore::Push(int db, std::string_view key,
   WriteBatch batch;
   auto meta = ReadMeta(db, key, RedisType::kList, &batch);
   if (!meta) return Err(meta.error());
-  Metadata m = *meta ? **meta
-                     : Metadata{RedisType::kList, 0, NewVersion(), 0, kListMiddle, kListMiddle};
+  Metadata m =
+      *meta ? **meta : Metadata{RedisType::kList, 0, NewVersion(), 0, kListMiddle, kListMiddle};
   std::string prefix = SubPrefix(db, key, m.version);
   for (const std::string& value : values) {
     uint64_t index = left ? --m.head : m.tail++;
@@ -376,7 +404,10 @@ Result<std::optional<std::string>> TypedStore::Pop(int db, std::string_view key,
   if (!*value) return Err(StatusCode::kCorruption, "list element missing at its index");
   WriteBatch batch;
   batch.Delete(sub);
-  if (left) m.head++; else m.tail--;
+  if (left)
+    m.head++;
+  else
+    m.tail--;
   m.size--;
   PutMeta(batch, db, key, m);
   TK_RETURN_IF_ERROR_R(engine_.Write(batch));
@@ -424,6 +455,180 @@ Result<uint64_t> TypedStore::LLen(int db, std::string_view key) {
   return *meta ? (*meta)->size : 0;
 }
 
+Result<bool> TypedStore::ChangeMember(int db, std::string_view key, RedisType type,
+                                      std::string_view member, std::optional<std::string> value) {
+  WriteBatch batch;
+  auto meta = ReadMeta(db, key, type, &batch);
+  if (!meta) return Err(meta.error());
+  if (!*meta && !value) return false;
+  Metadata m = *meta ? **meta : Metadata{type, 0, NewVersion()};
+  std::string sub = SubPrefix(db, key, m.version) + std::string(member);
+  bool exists = false;
+  if (*meta) {
+    auto old = engine_.Get(sub);
+    if (!old) return Err(old.error());
+    exists = old->has_value();
+  }
+  if (!value && !exists) return false;
+  if (value) {
+    batch.Put(sub, *value);
+    if (!exists) m.size++;
+  } else {
+    batch.Delete(sub);
+    m.size--;
+  }
+  PutMeta(batch, db, key, m);
+  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  return value ? !exists : true;
+}
+
+Result<bool> TypedStore::SAdd(int db, std::string_view key, std::string_view member) {
+  KeyLock lock(*this, db, key);
+  return ChangeMember(db, key, RedisType::kSet, member, std::string());
+}
+
+Result<bool> TypedStore::SRem(int db, std::string_view key, std::string_view member) {
+  KeyLock lock(*this, db, key);
+  return ChangeMember(db, key, RedisType::kSet, member, std::nullopt);
+}
+
+Result<bool> TypedStore::SIsMember(int db, std::string_view key, std::string_view member) {
+  auto meta = ReadMeta(db, key, RedisType::kSet);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return false;
+  auto found = engine_.Get(SubPrefix(db, key, (*meta)->version) + std::string(member));
+  if (!found) return Err(found.error());
+  return found->has_value();
+}
+
+Result<std::vector<std::string>> TypedStore::SMembers(int db, std::string_view key) {
+  std::vector<std::string> out;
+  auto meta = ReadMeta(db, key, RedisType::kSet);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return out;
+  std::string prefix = SubPrefix(db, key, (*meta)->version);
+  auto it = engine_.NewIterator();
+  TK_RETURN_IF_ERROR_R(it->Seek(prefix));
+  while (it->Valid() && it->key().starts_with(prefix)) {
+    out.push_back(it->key().substr(prefix.size()));
+    TK_RETURN_IF_ERROR_R(it->Next());
+  }
+  return out;
+}
+
+Result<uint64_t> TypedStore::SCard(int db, std::string_view key) {
+  auto meta = ReadMeta(db, key, RedisType::kSet);
+  if (!meta) return Err(meta.error());
+  return *meta ? (*meta)->size : 0;
+}
+
+Result<bool> TypedStore::ZAdd(int db, std::string_view key, std::string_view member, double score) {
+  KeyLock lock(*this, db, key);
+  WriteBatch batch;
+  auto meta = ReadMeta(db, key, RedisType::kZSet, &batch);
+  if (!meta) return Err(meta.error());
+  Metadata m = *meta ? **meta : Metadata{RedisType::kZSet, 0, NewVersion()};
+  std::string sub = SubPrefix(db, key, m.version) + std::string(member);
+  std::string index = ScorePrefix(db, key, m.version);
+  std::optional<std::string> old;
+  if (*meta) {
+    auto found = engine_.Get(sub);
+    if (!found) return Err(found.error());
+    old = std::move(*found);
+  }
+  // member -> score, and the (score, member) index entry; a changed score moves the entry.
+  if (old) batch.Delete(index + *old + std::string(member));
+  batch.Put(sub, ScoreBytes(score));
+  batch.Put(index + ScoreBytes(score) + std::string(member), "");
+  if (!old) m.size++;
+  PutMeta(batch, db, key, m);
+  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  return !old;
+}
+
+Result<std::optional<double>> TypedStore::ZScore(int db, std::string_view key,
+                                                 std::string_view member) {
+  auto meta = ReadMeta(db, key, RedisType::kZSet);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return std::nullopt;
+  auto found = engine_.Get(SubPrefix(db, key, (*meta)->version) + std::string(member));
+  if (!found) return Err(found.error());
+  if (!*found) return std::nullopt;
+  return std::optional<double>(ScoreFrom(**found));
+}
+
+Result<bool> TypedStore::ZRem(int db, std::string_view key, std::string_view member) {
+  KeyLock lock(*this, db, key);
+  WriteBatch batch;
+  auto meta = ReadMeta(db, key, RedisType::kZSet);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return false;
+  Metadata m = **meta;
+  std::string sub = SubPrefix(db, key, m.version) + std::string(member);
+  auto found = engine_.Get(sub);
+  if (!found) return Err(found.error());
+  if (!*found) return false;
+  batch.Delete(sub);
+  batch.Delete(ScorePrefix(db, key, m.version) + **found + std::string(member));
+  m.size--;
+  PutMeta(batch, db, key, m);
+  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  return true;
+}
+
+Result<uint64_t> TypedStore::ZCard(int db, std::string_view key) {
+  auto meta = ReadMeta(db, key, RedisType::kZSet);
+  if (!meta) return Err(meta.error());
+  return *meta ? (*meta)->size : 0;
+}
+
+Result<std::vector<std::pair<std::string, double>>> TypedStore::ScanScores(
+    int db, std::string_view key, const Metadata& meta, std::optional<double> min,
+    std::optional<double> max, uint64_t skip, uint64_t limit) {
+  std::vector<std::pair<std::string, double>> out;
+  std::string prefix = ScorePrefix(db, key, meta.version);
+  auto it = engine_.NewIterator();
+  TK_RETURN_IF_ERROR_R(it->Seek(min ? prefix + ScoreBytes(*min) : prefix));
+  while (it->Valid() && it->key().starts_with(prefix) && out.size() < limit) {
+    std::string_view rest = std::string_view(it->key()).substr(prefix.size());
+    if (rest.size() < 8) return Err(StatusCode::kCorruption, "malformed score index entry");
+    double score = ScoreFrom(rest);
+    if (max && score > *max) break;
+    if (skip > 0) {
+      skip--;
+    } else {
+      out.emplace_back(std::string(rest.substr(8)), score);
+    }
+    TK_RETURN_IF_ERROR_R(it->Next());
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, double>>> TypedStore::ZRangeByScore(
+    int db, std::string_view key, double min, double max, uint64_t limit) {
+  auto meta = ReadMeta(db, key, RedisType::kZSet);
+  if (!meta) return Err(meta.error());
+  if (!*meta || min > max) return std::vector<std::pair<std::string, double>>{};
+  return ScanScores(db, key, **meta, min, max, 0, limit);
+}
+
+Result<std::vector<std::pair<std::string, double>>> TypedStore::ZRange(int db, std::string_view key,
+                                                                       int64_t start,
+                                                                       int64_t stop) {
+  auto meta = ReadMeta(db, key, RedisType::kZSet);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return std::vector<std::pair<std::string, double>>{};
+  int64_t size = static_cast<int64_t>((*meta)->size);
+  if (start < 0) start = std::max<int64_t>(0, start + size);
+  if (stop < 0) stop += size;
+  stop = std::min(stop, size - 1);
+  if (start > stop) return std::vector<std::pair<std::string, double>>{};
+  // Rank access walks the score index from the start: O(start + count). (An order-statistics
+  // index would make it O(log n); Kvrocks has the same cost.)
+  return ScanScores(db, key, **meta, std::nullopt, std::nullopt, static_cast<uint64_t>(start),
+                    static_cast<uint64_t>(stop - start + 1));
+}
+
 Status TypedStore::ReclaimOnce() {
   MutexLock lock(reclaim_mutex_);  // one pass at a time: two would delete the same subkeys
   TK_RETURN_IF_ERROR(lock.status());
@@ -436,22 +641,27 @@ Status TypedStore::ReclaimOnce() {
     uint64_t version = GetBE(record, 1, 8);
     int db = static_cast<uint8_t>(record[11]);
     std::string key = record.substr(16);
-    std::string prefix = SubPrefix(db, key, version);
-    bool finished = false;
-    while (!finished && budget > 0) {
-      WriteBatch batch;
-      auto sub = engine_.NewIterator();
-      TK_RETURN_IF_ERROR(sub->Seek(prefix));
-      while (sub->Valid() && sub->key().starts_with(prefix) && batch.count() < kReclaimBatch) {
-        batch.Delete(sub->key());
-        TK_RETURN_IF_ERROR(sub->Next());
+    // Subkeys, then (sorted sets) score index entries of the retired version.
+    for (std::string prefix : {SubPrefix(db, key, version), ScorePrefix(db, key, version)}) {
+      bool finished = false;
+      bool last_prefix = prefix[0] == 'Z';
+      while (!finished && budget > 0) {
+        WriteBatch batch;
+        auto sub = engine_.NewIterator();
+        TK_RETURN_IF_ERROR(sub->Seek(prefix));
+        while (sub->Valid() && sub->key().starts_with(prefix) && batch.count() < kReclaimBatch) {
+          batch.Delete(sub->key());
+          TK_RETURN_IF_ERROR(sub->Next());
+        }
+        finished = batch.count() < kReclaimBatch;
+        bool done = finished && last_prefix;
+        if (done) batch.Delete(record);  // the version is fully reclaimed
+        reclaimed_ += batch.count() - (done ? 1 : 0);
+        budget -= std::min(budget, batch.count());
+        TK_RETURN_IF_ERROR(engine_.Write(batch));
+        executor_.Yield();  // bounded work between other fibers
       }
-      finished = batch.count() < kReclaimBatch;
-      if (finished) batch.Delete(record);  // the version is fully reclaimed
-      reclaimed_ += batch.count() - (finished ? 1 : 0);
-      budget -= std::min(budget, batch.count());
-      TK_RETURN_IF_ERROR(engine_.Write(batch));
-      executor_.Yield();  // bounded work between other fibers
+      if (!finished) break;
     }
     TK_RETURN_IF_ERROR(garbage->Next());
   }

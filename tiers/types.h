@@ -6,6 +6,8 @@
 //                                                                        size, list head/tail,
 //                                                                        and a string's value
 //   subkey    'S' | slot | db | key length (u32 BE) | key | version (u64 BE) | field -> value
+//   score     'Z' | slot | db | key length | key | version | score (8 bytes, order-preserving)
+//             | member -> (empty)          sorted sets: the index beside member -> score subkeys
 //   garbage   'G' | version (u64 BE) | slot | db | key length | key  -> (empty)
 // The slot prefix keeps each Redis Cluster slot contiguous, so a slot can be scanned and moved;
 // the key length keeps "a" + field from colliding with "ab". DEL of a collection deletes only
@@ -86,6 +88,27 @@ class TypedStore {
   Result<std::vector<std::string>> Range(int db, std::string_view key, int64_t start, int64_t stop);
   Result<uint64_t> LLen(int db, std::string_view key);
 
+  // --- sets ---
+  Result<bool> SAdd(int db, std::string_view key, std::string_view member);
+  Result<bool> SRem(int db, std::string_view key, std::string_view member);
+  Result<bool> SIsMember(int db, std::string_view key, std::string_view member);
+  Result<std::vector<std::string>> SMembers(int db, std::string_view key);
+  Result<uint64_t> SCard(int db, std::string_view key);
+
+  // --- sorted sets ---
+  // Adds or updates; true when the member is new.
+  Result<bool> ZAdd(int db, std::string_view key, std::string_view member, double score);
+  Result<std::optional<double>> ZScore(int db, std::string_view key, std::string_view member);
+  Result<bool> ZRem(int db, std::string_view key, std::string_view member);
+  Result<uint64_t> ZCard(int db, std::string_view key);
+  // Members with min <= score <= max in score order (then member order), at most `limit`.
+  Result<std::vector<std::pair<std::string, double>>> ZRangeByScore(int db, std::string_view key,
+                                                                    double min, double max,
+                                                                    uint64_t limit = UINT64_MAX);
+  // Members by rank, start..stop inclusive, Redis index rules (negative from the end).
+  Result<std::vector<std::pair<std::string, double>>> ZRange(int db, std::string_view key,
+                                                             int64_t start, int64_t stop);
+
   // Garbage records left to reclaim (for tests and INFO).
   uint64_t reclaimed_subkeys() const { return reclaimed_; }
   // Runs one reclamation pass now (tests). Suspends.
@@ -99,6 +122,12 @@ class TypedStore {
                                            WriteBatch* retire = nullptr);
   Result<std::optional<Metadata>> ReadMetaAny(int db, std::string_view key,
                                               WriteBatch* retire = nullptr);
+  // Adds or removes a member of a set-like collection (sets, and a zset's member subkey).
+  Result<bool> ChangeMember(int db, std::string_view key, RedisType type, std::string_view member,
+                            std::optional<std::string> value);
+  Result<std::vector<std::pair<std::string, double>>> ScanScores(
+      int db, std::string_view key, const Metadata& meta, std::optional<double> min,
+      std::optional<double> max, uint64_t skip, uint64_t limit);
   void PutMeta(WriteBatch& batch, int db, std::string_view key, const Metadata& meta);
   uint64_t NewVersion();
   int64_t NowMs() const;

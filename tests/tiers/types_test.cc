@@ -126,3 +126,43 @@ TEST_CASE("types: expired keys read as absent; recreating an expired collection 
 
 }  // namespace
 }  // namespace tierkv::tiers
+
+namespace tierkv::tiers {
+namespace {
+
+TEST_CASE("types: sets and sorted sets (score index beside member -> score)") {
+  testing::RunInBoth(1, [](Env& env, const std::string& dir) {
+    WithStore(env, dir, [](Engine&, TypedStore& store) {
+      CHECK(store.SAdd(0, "s", "b").value());
+      CHECK(store.SAdd(0, "s", "a").value());
+      CHECK_FALSE(store.SAdd(0, "s", "a").value());
+      CHECK(store.SCard(0, "s").value() == 2);
+      CHECK(store.SIsMember(0, "s", "a").value());
+      CHECK(store.SMembers(0, "s").value() == std::vector<std::string>{"a", "b"});
+      CHECK(store.SRem(0, "s", "a").value());
+      CHECK_FALSE(store.SRem(0, "s", "a").value());
+      CHECK(store.ZAdd(0, "z", "x", 2.5).value());
+      CHECK(store.ZAdd(0, "z", "y", -1).value());
+      CHECK(store.ZAdd(0, "z", "w", 100).value());
+      CHECK(store.ZAdd(0, "z", "v", 2.5).value());
+      CHECK_FALSE(store.ZAdd(0, "z", "w", -7).value());  // update moves it in the index
+      CHECK(store.ZScore(0, "z", "w").value() == -7);
+      CHECK(store.ZCard(0, "z").value() == 4);
+      using Pairs = std::vector<std::pair<std::string, double>>;
+      CHECK(store.ZRange(0, "z", 0, -1).value() ==
+            Pairs{{"w", -7}, {"y", -1}, {"v", 2.5}, {"x", 2.5}});
+      CHECK(store.ZRange(0, "z", -2, -1).value() == Pairs{{"v", 2.5}, {"x", 2.5}});
+      CHECK(store.ZRangeByScore(0, "z", -1, 2.5).value() == Pairs{{"y", -1}, {"v", 2.5}, {"x", 2.5}});
+      CHECK(store.ZRangeByScore(0, "z", -100, 100, 1).value() == Pairs{{"w", -7}});
+      CHECK(store.ZRem(0, "z", "v").value());
+      CHECK(store.ZRange(0, "z", 0, -1).value() == Pairs{{"w", -7}, {"y", -1}, {"x", 2.5}});
+      CHECK(store.SAdd(0, "z", "m").error().message().starts_with("WRONGTYPE"));
+      CHECK(store.Delete(0, "z").value());
+      REQUIRE(store.ReclaimOnce().ok());
+      CHECK(store.ZCard(0, "z").value() == 0);
+    });
+  });
+}
+
+}  // namespace
+}  // namespace tierkv::tiers
