@@ -1,6 +1,7 @@
 #include "tiers/btree.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "core/aligned_buffer.h"
 #include "core/assert.h"
@@ -163,59 +164,41 @@ Result<OverflowRef> Tree::WriteOverflow(const std::string& value, MergeResult& r
   return ref;
 }
 
-Result<std::vector<Tree::Piece>> Tree::WriteLeaves(std::vector<LeafEntry> entries,
-                                                   MergeResult& result) {
+// Packs sorted entries into as few nodes as fit (full pages: every rewrite repacks anyway),
+// writes them, and returns (first key, page) per node. Leaves and inner nodes alike.
+template <typename Entry>
+Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, MergeResult& result) {
+  constexpr bool kLeaf = std::is_same_v<Entry, LeafEntry>;
+  // Bytes an entry takes in a page, its u16 offset included.
+  auto slot_size = [](const Entry& entry) {
+    return kLeaf ? entry.EncodedSize() : 2 + entry.EncodedSize();
+  };
   std::vector<Piece> pieces;
   std::vector<std::byte> page(kPageSize);
   size_t i = 0;
   while (i < entries.size()) {
     size_t size = 0, j = i;
-    while (j < entries.size() && size + entries[j].EncodedSize() <= kNodeCapacity) {
-      size += entries[j].EncodedSize();
+    while (j < entries.size() && size + slot_size(entries[j]) <= kNodeCapacity) {
+      size += slot_size(entries[j]);
       j++;
     }
     TK_ASSERT(j > i);
     auto node = std::make_shared<Node>();
-    node->type = PageType::kLeaf;
+    node->type = kLeaf ? PageType::kLeaf : PageType::kInner;
     node->page_id = allocator_.Allocate(1);
     node->generation = generation_;
-    node->leaf.assign(std::make_move_iterator(entries.begin() + i),
-                      std::make_move_iterator(entries.begin() + j));
-    node->memory_bytes = NodeMemory(*node);
-    EncodeLeaf(node->leaf, node->page_id, generation_,
-               std::span<std::byte, kPageSize>(page.data(), kPageSize));
-    TK_RETURN_IF_ERROR_R(WritePage(node->page_id, page));
-    pieces.push_back(Piece{node->leaf.front().key, node->page_id});
-    cache_.Insert(std::move(node));
-    result.pages_written++;
-    i = j;
-  }
-  return pieces;
-}
-
-Result<std::vector<Tree::Piece>> Tree::WriteInners(std::vector<InnerEntry> entries,
-                                                   MergeResult& result) {
-  std::vector<Piece> pieces;
-  std::vector<std::byte> page(kPageSize);
-  size_t i = 0;
-  while (i < entries.size()) {
-    size_t size = 0, j = i;
-    while (j < entries.size() && size + 2 + entries[j].EncodedSize() <= kNodeCapacity) {
-      size += 2 + entries[j].EncodedSize();
-      j++;
+    std::vector<Entry> part(std::make_move_iterator(entries.begin() + i),
+                            std::make_move_iterator(entries.begin() + j));
+    std::string first_key = part.front().key;
+    if constexpr (kLeaf) {
+      node->leaf = std::move(part);
+    } else {
+      node->inner = std::move(part);
     }
-    TK_ASSERT(j > i);
-    auto node = std::make_shared<Node>();
-    node->type = PageType::kInner;
-    node->page_id = allocator_.Allocate(1);
-    node->generation = generation_;
-    node->inner.assign(std::make_move_iterator(entries.begin() + i),
-                       std::make_move_iterator(entries.begin() + j));
     node->memory_bytes = NodeMemory(*node);
-    EncodeInner(node->inner, node->page_id, generation_,
-                std::span<std::byte, kPageSize>(page.data(), kPageSize));
+    EncodeNode(*node, std::span<std::byte, kPageSize>(page.data(), kPageSize));
     TK_RETURN_IF_ERROR_R(WritePage(node->page_id, page));
-    pieces.push_back(Piece{node->inner.front().key, node->page_id});
+    pieces.push_back(Piece{std::move(first_key), node->page_id});
     cache_.Insert(std::move(node));
     result.pages_written++;
     i = j;
@@ -253,7 +236,7 @@ Result<std::vector<Tree::Piece>> Tree::MergeLeaf(const std::vector<LeafEntry>& o
     result.entry_delta += (c->value ? 1 : 0) - (existed ? 1 : 0);
   }
   while (o != old.end()) merged.push_back(*o++);
-  return WriteLeaves(std::move(merged), result);
+  return WriteNodes(std::move(merged), result);
 }
 
 Result<std::vector<Tree::Piece>> Tree::MergeNode(uint64_t page, ChangeIt begin, ChangeIt end,
@@ -283,7 +266,7 @@ Result<std::vector<Tree::Piece>> Tree::MergeNode(uint64_t page, ChangeIt begin, 
     from = to;
   }
   if (entries.empty()) return std::vector<Piece>{};
-  return WriteInners(std::move(entries), result);
+  return WriteNodes(std::move(entries), result);
 }
 
 Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Change>& changes,
@@ -301,7 +284,7 @@ Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Ch
   while (pieces->size() > 1) {
     std::vector<InnerEntry> entries;
     for (Piece& piece : *pieces) entries.push_back(InnerEntry{std::move(piece.first_key), piece.page});
-    pieces = WriteInners(std::move(entries), result);
+    pieces = WriteNodes(std::move(entries), result);
     if (!pieces) return Err(pieces.error());
     height++;
   }

@@ -79,8 +79,8 @@ class Tree {
                                        MergeResult& result);
   Result<std::vector<Piece>> MergeLeaf(const std::vector<LeafEntry>& old, ChangeIt begin,
                                        ChangeIt end, MergeResult& result);
-  Result<std::vector<Piece>> WriteLeaves(std::vector<LeafEntry> entries, MergeResult& result);
-  Result<std::vector<Piece>> WriteInners(std::vector<InnerEntry> entries, MergeResult& result);
+  template <typename Entry>
+  Result<std::vector<Piece>> WriteNodes(std::vector<Entry> entries, MergeResult& result);
   Result<OverflowRef> WriteOverflow(const std::string& value, MergeResult& result);
   Status FlushPending();
   Status WritePage(uint64_t page, std::span<const std::byte> bytes);
