@@ -312,6 +312,9 @@ Status Engine::DoCheckpoint() {
     return Status::Ok();
   }
   active_ = std::make_shared<Memtable>();
+  // Requests made before the freeze are served by this checkpoint (clearing it earlier let
+  // writers finishing their WAL appends request a second, needless checkpoint).
+  checkpoint_wanted_.Reset();
   std::shared_ptr<const Version> old = version_;
   version_ = std::make_shared<Version>(Version{old->tree, active_, {frozen}});
   writes_blocked_ = false;
@@ -368,7 +371,6 @@ void Engine::BackgroundLoop() {
   while (!stopping_) {
     Status waited = checkpoint_wanted_.Wait(DeadlineAfter(executor_.Now(), options_.checkpoint_interval));
     if (waited.code() == StatusCode::kCancelled || stopping_) return;
-    checkpoint_wanted_.Reset();
     MutexLock lock(checkpoint_mutex_);
     if (!lock.status().ok()) return;
     Status status = DoCheckpoint();

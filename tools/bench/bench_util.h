@@ -17,7 +17,6 @@ class LatencyRecorder {
   void Merge(const LatencyRecorder& other) {
     samples_.insert(samples_.end(), other.samples_.begin(), other.samples_.end());
   }
-  size_t Count() const { return samples_.size(); }
   double Mean() const {
     double sum = 0;
     for (int64_t s : samples_) sum += static_cast<double>(s);

@@ -66,6 +66,15 @@ std::string FormatBytes(uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1ULL << 20));
 }
 
+RssSample SampleRss(uint64_t rss_before) {
+  uint64_t rss = ReadRssBytes();
+  malloc_trim(0);
+  uint64_t trimmed = ReadRssBytes();
+  return RssSample{.growth = rss > rss_before ? rss - rss_before : 0,
+                   .note = fmt::format("VmRSS {} ({} after malloc_trim)", FormatBytes(rss),
+                                       FormatBytes(trimmed))};
+}
+
 ProcIo ReadProcIo() {
   std::ifstream io("/proc/self/io");
   ProcIo result;

@@ -93,6 +93,14 @@ EngineReport RunRocksdbEngineBench(const EngineBenchOptions& options, const std:
 uint64_t ReadRssBytes(bool peak = false);
 std::string FormatBytes(uint64_t bytes);
 
+// VmRSS now (growth since `rss_before`) and after malloc_trim(0), which hands freed heap back to
+// the OS: the difference is memory the engine freed but glibc kept (fragmentation).
+struct RssSample {
+  uint64_t growth = 0;
+  std::string note;  // "VmRSS 300.0 MiB (120.0 MiB after malloc_trim)"
+};
+RssSample SampleRss(uint64_t rss_before);
+
 // Bytes this process (all its threads, io_uring's included) made the kernel read from and write
 // to storage, from /proc/self/io: the device traffic of a phase, for both engines alike.
 struct ProcIo {

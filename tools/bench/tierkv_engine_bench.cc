@@ -45,18 +45,32 @@ class TierkvBench {
                                 .background_checkpoints = true};
   }
 
-  // Samples the engine's memtable bytes (active + frozen) every 10 ms until Stop(): the peak
-  // shows how far writes can push memory past the memtable budget.
+  // Wakes every 10 ms until Stop() and records: the peak of the engine's memtable bytes (active
+  // + frozen: how far writes push memory past the budget); how late its wake-ups come (the
+  // longest time the executor ran without letting other fibers in, e.g. a checkpoint's CPU
+  // work); and, on stderr, when each checkpoint finishes.
   class MemtableSampler {
    public:
     MemtableSampler(Executor& executor, tiers::Engine& engine) {
       fiber_ = executor.Spawn("memtable-sampler", [this, &executor, &engine] {
+        TimePoint start = executor.Now();
+        uint64_t checkpoints = engine.stats().checkpoints;
         while (true) {
-          peak_ = std::max(peak_, engine.stats().memtable_bytes);
+          tiers::EngineStats stats = engine.stats();
+          peak_ = std::max(peak_, stats.memtable_bytes);
+          if (stats.checkpoints != checkpoints) {
+            checkpoints = stats.checkpoints;
+            fmt::print(stderr, "tierkv: +{:.1f} s: checkpoint {} finished, memtables now {}\n",
+                       ToSeconds(executor.Now() - start), stats.generation,
+                       FormatBytes(stats.memtable_bytes));
+          }
+          TimePoint before = executor.Now();
           if (!executor.Sleep(milliseconds(10)).ok()) return;
+          stall_ = std::max(stall_, executor.Now() - before - milliseconds(10));
         }
       });
     }
+    Duration stall() const { return stall_; }
     ~MemtableSampler() { (void)Stop(); }
     uint64_t Stop() {
       if (fiber_.valid()) {
@@ -70,11 +84,12 @@ class TierkvBench {
    private:
     FiberHandle fiber_;
     uint64_t peak_ = 0;
+    Duration stall_{0};
   };
 
-  std::string MemtableNote(uint64_t peak) const {
-    return fmt::format("memtables peaked at {} (budget {} MiB)", FormatBytes(peak),
-                       options_.memtable_mb);
+  std::string SamplerNote(const MemtableSampler& sampler, uint64_t peak) const {
+    return fmt::format("memtables peaked at {} (budget {} MiB); executor blocked up to {:.0f} ms",
+                       FormatBytes(peak), options_.memtable_mb, ToSeconds(sampler.stall()) * 1e3);
   }
 
   Status RunPhases() {
@@ -137,24 +152,24 @@ class TierkvBench {
             fmt::format("load {} keys in order, batches of {}", options_.keys, options_.load_batch),
         .result = fmt::format("{:.0f} keys/s", rate),
         .value = rate,
-        .notes = fmt::format("{:.1f} s; {} checkpoints during the load, final checkpoint {:.1f} s; "
-                             "{}; {}",
-                             ToSeconds(loaded), checkpoints_during, ToSeconds(persisted),
-                             MemtableNote(memtable_peak), IoNote(io_before, options_.keys))});
+        .notes =
+            fmt::format("{:.1f} s; {} checkpoints during the load, final checkpoint {:.1f} s; "
+                        "{}; {}",
+                        ToSeconds(loaded), checkpoints_during, ToSeconds(persisted),
+                        SamplerNote(sampler, memtable_peak), IoNote(io_before, options_.keys))});
     return Status::Ok();
   }
 
   Status AddRss(std::string phase, uint64_t rss_before) {
-    uint64_t rss = ReadRssBytes();
-    uint64_t growth = rss > rss_before ? rss - rss_before : 0;
+    RssSample rss = SampleRss(rss_before);
     tiers::EngineStats stats = engine_->stats();
     report_.rows.push_back(PhaseResult{
         .phase = std::move(phase),
-        .result = FormatBytes(growth),
-        .value = static_cast<double>(growth),
-        .notes = fmt::format("VmRSS {}, peak {} (tierkv runs first: its own); node cache {} in {} "
-                             "nodes, memtable {}",
-                             FormatBytes(rss), FormatBytes(ReadRssBytes(/*peak=*/true)),
+        .result = FormatBytes(rss.growth),
+        .value = static_cast<double>(rss.growth),
+        .notes = fmt::format("{}, peak {} (tierkv runs first: its own); node cache {} in {} nodes, "
+                             "memtables {}",
+                             rss.note, FormatBytes(ReadRssBytes(/*peak=*/true)),
                              FormatBytes(stats.cache.bytes), stats.cache.nodes,
                              FormatBytes(stats.memtable_bytes))});
     return Status::Ok();
@@ -215,8 +230,9 @@ class TierkvBench {
     if (phase.workload != Workload::kRead) {
       uint64_t records = after.wal.records - before.wal.records;
       uint64_t syncs = after.wal.syncs - before.wal.syncs;
-      row.notes += fmt::format("; {} WAL records, {} syncs; {} checkpoints; {}", records, syncs,
-                               after.checkpoints - before.checkpoints, MemtableNote(memtable_peak));
+      row.notes +=
+          fmt::format("; {} WAL records, {} syncs; {} checkpoints; {}", records, syncs,
+                      after.checkpoints - before.checkpoints, SamplerNote(sampler, memtable_peak));
       overwritten_ = true;
     }
     row.notes += "; " + IoNote(io_before, row.ops);
