@@ -305,22 +305,7 @@ Status TypedStore::Set(int db, std::string_view key, std::string_view value, int
 Result<bool> TypedStore::HSet(int db, std::string_view key, std::string_view field,
                               std::string_view value) {
   KeyLock lock(*this, db, key);
-  WriteBatch batch;
-  auto meta = ReadMeta(db, key, RedisType::kHash, &batch);
-  if (!meta) return Err(meta.error());
-  Metadata m = *meta ? **meta : Metadata{RedisType::kHash, 0, NewVersion()};
-  std::string sub = SubPrefix(db, key, m.version) + std::string(field);
-  bool exists = false;
-  if (*meta) {
-    auto old = engine_.Get(sub);
-    if (!old) return Err(old.error());
-    exists = old->has_value();
-  }
-  batch.Put(sub, value);
-  if (!exists) m.size++;
-  PutMeta(batch, db, key, m);
-  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
-  return !exists;
+  return ChangeMember(db, key, RedisType::kHash, field, std::string(value));
 }
 
 Result<std::optional<std::string>> TypedStore::HGet(int db, std::string_view key,
@@ -333,25 +318,11 @@ Result<std::optional<std::string>> TypedStore::HGet(int db, std::string_view key
 
 Result<bool> TypedStore::HDel(int db, std::string_view key, std::string_view field) {
   KeyLock lock(*this, db, key);
-  auto meta = ReadMeta(db, key, RedisType::kHash);
-  if (!meta) return Err(meta.error());
-  if (!*meta) return false;
-  std::string sub = SubPrefix(db, key, (*meta)->version) + std::string(field);
-  auto old = engine_.Get(sub);
-  if (!old) return Err(old.error());
-  if (!*old) return false;
-  WriteBatch batch;
-  batch.Delete(sub);
-  (*meta)->size--;
-  PutMeta(batch, db, key, **meta);
-  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
-  return true;
+  return ChangeMember(db, key, RedisType::kHash, field, std::nullopt);
 }
 
 Result<uint64_t> TypedStore::HLen(int db, std::string_view key) {
-  auto meta = ReadMeta(db, key, RedisType::kHash);
-  if (!meta) return Err(meta.error());
-  return *meta ? (*meta)->size : 0;
+  return Size(db, key, RedisType::kHash);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> TypedStore::HGetAll(int db,
@@ -450,7 +421,11 @@ Result<std::vector<std::string>> TypedStore::Range(int db, std::string_view key,
 }
 
 Result<uint64_t> TypedStore::LLen(int db, std::string_view key) {
-  auto meta = ReadMeta(db, key, RedisType::kList);
+  return Size(db, key, RedisType::kList);
+}
+
+Result<uint64_t> TypedStore::Size(int db, std::string_view key, RedisType type) {
+  auto meta = ReadMeta(db, key, type);
   if (!meta) return Err(meta.error());
   return *meta ? (*meta)->size : 0;
 }
@@ -517,9 +492,7 @@ Result<std::vector<std::string>> TypedStore::SMembers(int db, std::string_view k
 }
 
 Result<uint64_t> TypedStore::SCard(int db, std::string_view key) {
-  auto meta = ReadMeta(db, key, RedisType::kSet);
-  if (!meta) return Err(meta.error());
-  return *meta ? (*meta)->size : 0;
+  return Size(db, key, RedisType::kSet);
 }
 
 Result<bool> TypedStore::ZAdd(int db, std::string_view key, std::string_view member, double score) {
@@ -577,9 +550,7 @@ Result<bool> TypedStore::ZRem(int db, std::string_view key, std::string_view mem
 }
 
 Result<uint64_t> TypedStore::ZCard(int db, std::string_view key) {
-  auto meta = ReadMeta(db, key, RedisType::kZSet);
-  if (!meta) return Err(meta.error());
-  return *meta ? (*meta)->size : 0;
+  return Size(db, key, RedisType::kZSet);
 }
 
 Result<std::vector<std::pair<std::string, double>>> TypedStore::ScanScores(

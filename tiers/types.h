@@ -122,7 +122,10 @@ class TypedStore {
                                            WriteBatch* retire = nullptr);
   Result<std::optional<Metadata>> ReadMetaAny(int db, std::string_view key,
                                               WriteBatch* retire = nullptr);
-  // Adds or removes a member of a set-like collection (sets, and a zset's member subkey).
+  // Elements of a collection of `type` (0 when absent). WRONGTYPE for another type.
+  Result<uint64_t> Size(int db, std::string_view key, RedisType type);
+  // Sets (value) or removes (nullopt) one field of a hash or member of a set; true when the
+  // field was added (set) or existed (remove). The caller holds the key lock.
   Result<bool> ChangeMember(int db, std::string_view key, RedisType type, std::string_view member,
                             std::optional<std::string> value);
   Result<std::vector<std::pair<std::string, double>>> ScanScores(
