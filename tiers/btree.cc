@@ -118,8 +118,12 @@ Result<std::string> Tree::ReadValueRange(const LeafEntry& entry, uint64_t offset
   return out;
 }
 
-Status Tree::WritePage(uint64_t page, std::span<const std::byte> bytes) {
-  pending_.emplace_back(page, std::vector<std::byte>(bytes.begin(), bytes.end()));
+Status Tree::WritePages(uint64_t first, std::span<const std::byte> bytes) {
+  TK_ASSERT(bytes.size() % kPageSize == 0);
+  for (size_t i = 0; i < bytes.size() / kPageSize; i++) {
+    auto page = bytes.subspan(i * kPageSize, kPageSize);
+    pending_.emplace_back(first + i, std::vector<std::byte>(page.begin(), page.end()));
+  }
   pending_bytes_ += bytes.size();
   if (pending_bytes_ >= kPendingFlushBytes) return FlushPending();
   return Status::Ok();
@@ -158,37 +162,41 @@ Result<OverflowRef> Tree::WriteOverflow(const std::string& value, MergeResult& r
     WriteHeader(page, PageHeader{0, ref.first_page + i, generation_,
                                  static_cast<uint16_t>(PageType::kOverflow), 0, used});
     SealPage(std::span<std::byte, kPageSize>(page.data(), kPageSize));
-    TK_RETURN_IF_ERROR_R(WritePage(ref.first_page + i, page));
+    TK_RETURN_IF_ERROR_R(WritePages(ref.first_page + i, page));
   }
   result.pages_written += ref.pages;
   return ref;
 }
 
-// Packs sorted entries into as few nodes as fit (full pages: every rewrite repacks anyway),
-// writes them, and returns (first key, page) per node. Leaves and inner nodes alike.
+// Packs sorted entries into as few nodes as fit a page each (full pages: every rewrite repacks
+// anyway), writes them, and returns (first key, page) per node. Leaves and inner nodes alike.
+// An entry too large for a page gets a wide node of several pages; an inner node always takes at
+// least two children when there are two, so each level above has fewer nodes.
 template <typename Entry>
 Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, MergeResult& result) {
   constexpr bool kLeaf = std::is_same_v<Entry, LeafEntry>;
-  // Bytes an entry takes in a page, its u16 offset included.
-  auto slot_size = [](const Entry& entry) {
-    return kLeaf ? entry.EncodedSize() : 2 + entry.EncodedSize();
-  };
+  constexpr size_t kMinEntries = kLeaf ? 1 : 2;
   std::vector<Piece> pieces;
-  std::vector<std::byte> page(kPageSize);
   size_t i = 0;
   while (i < entries.size()) {
     size_t size = 0, j = i;
-    while (j < entries.size() && size + slot_size(entries[j]) <= kNodeCapacity) {
-      size += slot_size(entries[j]);
+    while (j < entries.size() &&
+           (size + entries[j].EncodedSize() <= kNodeCapacity || j - i < kMinEntries)) {
+      size += entries[j].EncodedSize();
       j++;
     }
     TK_ASSERT(j > i);
     auto node = std::make_shared<Node>();
     node->type = kLeaf ? PageType::kLeaf : PageType::kInner;
-    node->page_id = allocator_.Allocate(1);
     node->generation = generation_;
     std::vector<Entry> part(std::make_move_iterator(entries.begin() + i),
                             std::make_move_iterator(entries.begin() + j));
+    if constexpr (kLeaf) {
+      node->pages = LeafPages(part);
+    } else {
+      node->pages = InnerPages(part);
+    }
+    node->page_id = allocator_.Allocate(node->pages);
     std::string first_key = part.front().key;
     if constexpr (kLeaf) {
       node->leaf = std::move(part);
@@ -196,11 +204,12 @@ Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, Me
       node->inner = std::move(part);
     }
     node->memory_bytes = NodeMemory(*node);
-    EncodeNode(*node, std::span<std::byte, kPageSize>(page.data(), kPageSize));
-    TK_RETURN_IF_ERROR_R(WritePage(node->page_id, page));
+    std::vector<std::byte> bytes(size_t{node->pages} * kPageSize);
+    EncodeNode(*node, bytes);
+    TK_RETURN_IF_ERROR_R(WritePages(node->page_id, bytes));
     pieces.push_back(Piece{std::move(first_key), node->page_id});
+    result.pages_written += node->pages;
     cache_.Insert(std::move(node));
-    result.pages_written++;
     i = j;
   }
   return pieces;
@@ -244,7 +253,7 @@ Result<std::vector<Tree::Piece>> Tree::MergeNode(uint64_t page, ChangeIt begin, 
   auto node = cache_.Get(page);
   if (!node) return Err(node.error());
   NodeRef n = std::move(*node);
-  result.freed.push_back(PageRun{page, 1});
+  result.freed.push_back(PageRun{page, n->pages});
   if (n->type == PageType::kLeaf) return MergeLeaf(n->leaf, begin, end, result);
 
   const auto& children = n->inner;
@@ -300,7 +309,7 @@ Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Ch
       auto root = cache_.Get(result.tree.root);
       if (!root) return Err(root.error());
       if ((*root)->inner.size() != 1) break;
-      result.freed.push_back(PageRun{result.tree.root, 1});
+      result.freed.push_back(PageRun{result.tree.root, (*root)->pages});
       result.tree = TreeRoot{(*root)->inner.front().child, result.tree.height - 1};
     }
   }
@@ -315,7 +324,7 @@ Status Tree::ForEachPage(const TreeRoot& tree, const std::function<void(PageRun)
     stack.pop_back();
     auto node = cache_.Get(page);
     if (!node) return node.error();
-    visit(PageRun{page, 1});
+    visit(PageRun{page, (*node)->pages});
     for (const InnerEntry& entry : (*node)->inner) stack.push_back(entry.child);
     for (const LeafEntry& entry : (*node)->leaf) {
       if (entry.overflow) visit(PageRun{entry.ref.first_page, entry.ref.pages});

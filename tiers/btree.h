@@ -83,7 +83,7 @@ class Tree {
   Result<std::vector<Piece>> WriteNodes(std::vector<Entry> entries, MergeResult& result);
   Result<OverflowRef> WriteOverflow(const std::string& value, MergeResult& result);
   Status FlushPending();
-  Status WritePage(uint64_t page, std::span<const std::byte> bytes);
+  Status WritePages(uint64_t first, std::span<const std::byte> bytes);
 
   PageFile& file_;
   NodeCache& cache_;

@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
+
 #include "core/assert.h"
 
 namespace tierkv::tiers {
@@ -102,120 +104,229 @@ Result<Superblock> DecodeSuperblock(std::span<const std::byte, kPageSize> page, 
   return sb;
 }
 
-size_t LeafEntry::EncodedSize() const {
-  return 2 + 2 + 1 + 4 + key.size() + (overflow ? 20 : value.size());
+size_t LeafEntry::EncodedSize(bool wide) const {
+  return (wide ? 8 : 4) + 1 + 4 + key.size() + (overflow ? 20 : value.size());
 }
 
-size_t LeafSize(const std::vector<LeafEntry>& entries) {
+size_t LeafSize(const std::vector<LeafEntry>& entries, bool wide) {
   size_t total = 0;
-  for (const LeafEntry& entry : entries) total += entry.EncodedSize();
+  for (const LeafEntry& entry : entries) total += entry.EncodedSize(wide);
   return total;
 }
 
-size_t InnerSize(const std::vector<InnerEntry>& entries) {
+size_t InnerSize(const std::vector<InnerEntry>& entries, bool wide) {
   size_t total = 0;
-  for (const InnerEntry& entry : entries) total += 2 + entry.EncodedSize();
+  for (const InnerEntry& entry : entries) total += entry.EncodedSize(wide);
   return total;
 }
 
-void EncodeLeaf(const std::vector<LeafEntry>& entries, uint64_t page_id, uint64_t generation,
-                std::span<std::byte, kPageSize> page) {
-  TK_ASSERT(LeafSize(entries) <= kNodeCapacity && entries.size() < 65536);
-  std::memset(page.data(), 0, kPageSize);
-  std::byte* offsets = page.data() + kPageHeaderSize;
-  std::byte* out = offsets + 2 * entries.size();
-  for (const LeafEntry& entry : entries) {
-    uint16_t offset = static_cast<uint16_t>(out - page.data());
-    Put(offsets, offset);
-    Put(out, static_cast<uint16_t>(entry.key.size()));
-    Put(out, static_cast<uint8_t>(entry.overflow ? 1 : 0));
-    Put(out, static_cast<uint32_t>(entry.overflow ? 20 : entry.value.size()));
-    std::memcpy(out, entry.key.data(), entry.key.size());
-    out += entry.key.size();
-    if (entry.overflow) {
-      Put(out, entry.ref.first_page);
-      Put(out, entry.ref.pages);
-      Put(out, entry.ref.length);
+uint32_t LeafPages(const std::vector<LeafEntry>& entries) {
+  size_t narrow = LeafSize(entries);
+  return narrow <= kNodeCapacity ? 1 : NodePages(LeafSize(entries, true));
+}
+
+uint32_t InnerPages(const std::vector<InnerEntry>& entries) {
+  size_t narrow = InnerSize(entries);
+  return narrow <= kNodeCapacity ? 1 : NodePages(InnerSize(entries, true));
+}
+
+namespace {
+
+// Writes a node's payload into its pages: the first page gets the node header, later pages a
+// continuation header; every page is sealed.
+void SealNode(const std::vector<std::byte>& payload, PageType type, size_t count, uint64_t page_id,
+              uint64_t generation, std::span<std::byte> pages) {
+  uint32_t n = NodePages(payload.size());
+  TK_ASSERT(pages.size() == size_t{n} * kPageSize && count < 65536);
+  std::memset(pages.data(), 0, pages.size());
+  for (uint32_t i = 0; i < n; i++) {
+    std::span<std::byte, kPageSize> page(pages.data() + size_t{i} * kPageSize, kPageSize);
+    size_t begin = size_t{i} * kPagePayload;
+    size_t length = std::min(kPagePayload, payload.size() - begin);
+    std::memcpy(page.data() + kPageHeaderSize, payload.data() + begin, length);
+    PageHeader header = i == 0
+        ? PageHeader{0, page_id, generation, static_cast<uint16_t>(type),
+                     static_cast<uint16_t>(count), static_cast<uint32_t>(payload.size())}
+        : PageHeader{0, page_id + i, generation, static_cast<uint16_t>(PageType::kContinuation),
+                     static_cast<uint16_t>(i), static_cast<uint32_t>(length)};
+    WriteHeader(page, header);
+    SealPage(page);
+  }
+}
+
+// Serializes entries: offsets first, then each entry through `put_entry`.
+class PayloadWriter {
+ public:
+  PayloadWriter(size_t size, size_t count, bool wide)
+      : bytes_(size), wide_(wide), entry_(bytes_.data() + count * (wide ? 4 : 2)) {}
+  void StartEntry() {
+    PutWidth(static_cast<uint32_t>(entry_ - bytes_.data()), offset_);
+  }
+  void PutLength(size_t length) { PutWidth(static_cast<uint32_t>(length), entry_); }
+  template <typename T>
+  void Put(T value) {
+    std::memcpy(entry_, &value, sizeof(T));
+    entry_ += sizeof(T);
+  }
+  void PutBytes(std::string_view bytes) {
+    std::memcpy(entry_, bytes.data(), bytes.size());
+    entry_ += bytes.size();
+  }
+  std::vector<std::byte> Finish() {
+    TK_ASSERT(entry_ == bytes_.data() + bytes_.size());
+    return std::move(bytes_);
+  }
+
+ private:
+  void PutWidth(uint32_t value, std::byte*& out) {
+    if (wide_) {
+      std::memcpy(out, &value, 4);
+      out += 4;
     } else {
-      std::memcpy(out, entry.value.data(), entry.value.size());
-      out += entry.value.size();
+      TK_ASSERT(value <= UINT16_MAX);
+      uint16_t narrow = static_cast<uint16_t>(value);
+      std::memcpy(out, &narrow, 2);
+      out += 2;
     }
   }
-  uint32_t used = static_cast<uint32_t>(out - page.data() - kPageHeaderSize);
-  WriteHeader(page, PageHeader{0, page_id, generation, static_cast<uint16_t>(PageType::kLeaf),
-                               static_cast<uint16_t>(entries.size()), used});
-  SealPage(page);
+  std::vector<std::byte> bytes_;
+  bool wide_;
+  std::byte* offset_ = bytes_.data();
+  std::byte* entry_;
+};
+
+// A node's payload gathered from its verified pages (copied only for wide nodes).
+struct NodePayload {
+  PageHeader header;
+  std::span<const std::byte> bytes;
+  std::vector<std::byte> gathered;
+  bool wide = false;
+};
+
+Result<NodePayload> GatherPayload(std::span<const std::byte> pages, PageType type,
+                                  const std::string& file) {
+  NodePayload out;
+  TK_ASSERT(pages.size() >= kPageSize);
+  out.header = ReadHeader(pages);
+  uint64_t id = out.header.page_id;
+  if (out.header.type != static_cast<uint16_t>(type)) {
+    return Err(Malformed(file, id, type == PageType::kLeaf ? "expected a leaf" : "expected an inner node"));
+  }
+  uint32_t n = NodePages(out.header.used);
+  if (pages.size() != size_t{n} * kPageSize) return Err(Malformed(file, id, "bad node length"));
+  out.wide = n > 1;
+  if (!out.wide) {
+    out.bytes = pages.subspan(kPageHeaderSize, out.header.used);
+    return out;
+  }
+  out.gathered.resize(out.header.used);
+  for (uint32_t i = 0; i < n; i++) {
+    std::span<const std::byte> page = pages.subspan(size_t{i} * kPageSize, kPageSize);
+    size_t begin = size_t{i} * kPagePayload;
+    size_t length = std::min<size_t>(kPagePayload, out.header.used - begin);
+    if (i > 0) {
+      PageHeader header = ReadHeader(page);
+      if (header.type != static_cast<uint16_t>(PageType::kContinuation) ||
+          header.page_id != id + i || header.count != i || header.used != length) {
+        return Err(Malformed(file, id + i, "bad continuation page"));
+      }
+    }
+    std::memcpy(out.gathered.data() + begin, page.data() + kPageHeaderSize, length);
+  }
+  out.bytes = out.gathered;
+  return out;
+}
+
+// Reads the offset of entry i and a length, narrow or wide.
+bool GetWidth(Reader& in, bool wide, uint32_t& value) {
+  if (wide) return in.Get(value);
+  uint16_t narrow = 0;
+  if (!in.Get(narrow)) return false;
+  value = narrow;
+  return true;
+}
+
+}  // namespace
+
+void EncodeLeaf(const std::vector<LeafEntry>& entries, uint64_t page_id, uint64_t generation,
+                std::span<std::byte> pages) {
+  bool wide = LeafSize(entries) > kNodeCapacity;
+  PayloadWriter out(LeafSize(entries, wide), entries.size(), wide);
+  for (const LeafEntry& entry : entries) {
+    out.StartEntry();
+    out.PutLength(entry.key.size());
+    out.Put(static_cast<uint8_t>(entry.overflow ? 1 : 0));
+    out.Put(static_cast<uint32_t>(entry.overflow ? 20 : entry.value.size()));
+    out.PutBytes(entry.key);
+    if (entry.overflow) {
+      out.Put(entry.ref.first_page);
+      out.Put(entry.ref.pages);
+      out.Put(entry.ref.length);
+    } else {
+      out.PutBytes(entry.value);
+    }
+  }
+  SealNode(out.Finish(), PageType::kLeaf, entries.size(), page_id, generation, pages);
 }
 
 void EncodeInner(const std::vector<InnerEntry>& entries, uint64_t page_id, uint64_t generation,
-                 std::span<std::byte, kPageSize> page) {
-  TK_ASSERT(InnerSize(entries) <= kNodeCapacity && !entries.empty());
-  std::memset(page.data(), 0, kPageSize);
-  std::byte* offsets = page.data() + kPageHeaderSize;
-  std::byte* out = offsets + 2 * entries.size();
+                 std::span<std::byte> pages) {
+  TK_ASSERT(!entries.empty());
+  bool wide = InnerSize(entries) > kNodeCapacity;
+  PayloadWriter out(InnerSize(entries, wide), entries.size(), wide);
   for (const InnerEntry& entry : entries) {
-    uint16_t offset = static_cast<uint16_t>(out - page.data());
-    Put(offsets, offset);
-    Put(out, static_cast<uint16_t>(entry.key.size()));
-    std::memcpy(out, entry.key.data(), entry.key.size());
-    out += entry.key.size();
-    Put(out, entry.child);
+    out.StartEntry();
+    out.PutLength(entry.key.size());
+    out.PutBytes(entry.key);
+    out.Put(entry.child);
   }
-  uint32_t used = static_cast<uint32_t>(out - page.data() - kPageHeaderSize);
-  WriteHeader(page, PageHeader{0, page_id, generation, static_cast<uint16_t>(PageType::kInner),
-                               static_cast<uint16_t>(entries.size()), used});
-  SealPage(page);
+  SealNode(out.Finish(), PageType::kInner, entries.size(), page_id, generation, pages);
 }
 
-Result<std::vector<LeafEntry>> DecodeLeaf(std::span<const std::byte, kPageSize> page,
-                                          const std::string& file) {
-  PageHeader header = ReadHeader(page);
-  if (header.type != static_cast<uint16_t>(PageType::kLeaf)) {
-    return Err(Malformed(file, header.page_id, "expected a leaf"));
-  }
-  std::vector<LeafEntry> entries(header.count);
-  Reader offsets(page, kPageHeaderSize);
+Result<std::vector<LeafEntry>> DecodeLeaf(std::span<const std::byte> pages, const std::string& file) {
+  auto payload = GatherPayload(pages, PageType::kLeaf, file);
+  if (!payload) return Err(payload.error());
+  uint64_t id = payload->header.page_id;
+  bool wide = payload->wide;
+  std::vector<LeafEntry> entries(payload->header.count);
+  Reader offsets(payload->bytes, 0);
   for (LeafEntry& entry : entries) {
-    uint16_t offset = 0, key_length = 0;
+    uint32_t offset = 0, key_length = 0, value_length = 0;
     uint8_t kind = 0;
-    uint32_t value_length = 0;
-    if (!offsets.Get(offset) || offset < kPageHeaderSize) {
-      return Err(Malformed(file, header.page_id, "bad offset"));
-    }
-    Reader in(page, offset);
-    if (!in.Get(key_length) || !in.Get(kind) || !in.Get(value_length) ||
+    if (!GetWidth(offsets, wide, offset)) return Err(Malformed(file, id, "bad offset"));
+    Reader in(payload->bytes, offset);
+    if (!GetWidth(in, wide, key_length) || !in.Get(kind) || !in.Get(value_length) ||
         !in.GetString(key_length, entry.key) || kind > 1) {
-      return Err(Malformed(file, header.page_id, "bad leaf entry"));
+      return Err(Malformed(file, id, "bad leaf entry"));
     }
     entry.overflow = kind == 1;
     if (entry.overflow) {
       if (value_length != 20 || !in.Get(entry.ref.first_page) || !in.Get(entry.ref.pages) ||
           !in.Get(entry.ref.length)) {
-        return Err(Malformed(file, header.page_id, "bad overflow reference"));
+        return Err(Malformed(file, id, "bad overflow reference"));
       }
     } else if (!in.GetString(value_length, entry.value)) {
-      return Err(Malformed(file, header.page_id, "bad value length"));
+      return Err(Malformed(file, id, "bad value length"));
     }
   }
   return entries;
 }
 
-Result<std::vector<InnerEntry>> DecodeInner(std::span<const std::byte, kPageSize> page,
+Result<std::vector<InnerEntry>> DecodeInner(std::span<const std::byte> pages,
                                             const std::string& file) {
-  PageHeader header = ReadHeader(page);
-  if (header.type != static_cast<uint16_t>(PageType::kInner) || header.count == 0) {
-    return Err(Malformed(file, header.page_id, "expected an inner node"));
-  }
-  std::vector<InnerEntry> entries(header.count);
-  Reader offsets(page, kPageHeaderSize);
+  auto payload = GatherPayload(pages, PageType::kInner, file);
+  if (!payload) return Err(payload.error());
+  uint64_t id = payload->header.page_id;
+  if (payload->header.count == 0) return Err(Malformed(file, id, "empty inner node"));
+  std::vector<InnerEntry> entries(payload->header.count);
+  Reader offsets(payload->bytes, 0);
   for (InnerEntry& entry : entries) {
-    uint16_t offset = 0, key_length = 0;
-    if (!offsets.Get(offset) || offset < kPageHeaderSize) {
-      return Err(Malformed(file, header.page_id, "bad offset"));
-    }
-    Reader in(page, offset);
-    if (!in.Get(key_length) || !in.GetString(key_length, entry.key) || !in.Get(entry.child)) {
-      return Err(Malformed(file, header.page_id, "bad inner entry"));
+    uint32_t offset = 0, key_length = 0;
+    if (!GetWidth(offsets, payload->wide, offset)) return Err(Malformed(file, id, "bad offset"));
+    Reader in(payload->bytes, offset);
+    if (!GetWidth(in, payload->wide, key_length) || !in.GetString(key_length, entry.key) ||
+        !in.Get(entry.child)) {
+      return Err(Malformed(file, id, "bad inner entry"));
     }
   }
   return entries;

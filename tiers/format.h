@@ -28,12 +28,21 @@ inline constexpr uint64_t kSuperblockPages = 2;  // pages 0 and 1
 inline constexpr uint64_t kNoPage = 0;           // page 0 is a superblock: never a tree node
 
 // Largest key+value stored inside a leaf; larger values go to overflow pages (a leaf then holds
-// a 20-byte reference). Four entries always fit in a leaf, so splits always make progress.
+// a 20-byte reference). Four such entries fit in a page.
 inline constexpr size_t kMaxInlineEntry = 960;
-// Largest key the engine accepts (keys are always stored inline in leaves and inner nodes).
-inline constexpr size_t kMaxKeySize = 900;
+// Largest key the engine accepts: 1 MiB, so a 64 KiB Redis key with a long hash field still fits.
+// Keys are always stored whole in leaves and inner nodes (ordering needs them); a node holding a
+// key too long for one page spans several contiguous pages (a "wide" node, below).
+inline constexpr size_t kMaxKeySize = 1 << 20;
 
-enum class PageType : uint16_t { kFree = 0, kSuperblock = 1, kLeaf = 2, kInner = 3, kOverflow = 4 };
+enum class PageType : uint16_t {
+  kFree = 0,
+  kSuperblock = 1,
+  kLeaf = 2,
+  kInner = 3,
+  kOverflow = 4,
+  kContinuation = 5,  // second and later pages of a wide node
+};
 
 struct PageHeader {
   uint64_t checksum;
@@ -89,31 +98,44 @@ struct LeafEntry {
   std::string value;  // inline value (when !overflow)
   bool overflow = false;
   OverflowRef ref;
-  size_t EncodedSize() const;
+  // Bytes the entry takes in a node, its offset included.
+  size_t EncodedSize(bool wide = false) const;
 };
 
 struct InnerEntry {
   std::string key;  // first key of the child (empty for the leftmost child)
   uint64_t child = kNoPage;
-  size_t EncodedSize() const { return 2 + key.size() + 8; }
+  size_t EncodedSize(bool wide = false) const { return (wide ? 8 : 4) + key.size() + 8; }
 };
 
-// Node page layout after the header: u16 offsets[count], then the entries.
-//   leaf entry:  u16 key length | u8 kind (0 inline, 1 overflow) | u32 value length | key | value
+// Node payload (after the first page's header): offsets[count] (relative to the payload), then
+// the entries.
+//   leaf entry:  key length | u8 kind (0 inline, 1 overflow) | u32 value length | key | value
 //                (overflow: value = u64 first page | u32 pages | u64 length)
-//   inner entry: u16 key length | key | u64 child
+//   inner entry: key length | key | u64 child
+// A narrow node fits one page and uses u16 offsets and key lengths. A wide node (only a node
+// holding a key too long for that) uses u32 ones and spans NodePages(used) contiguous pages: the
+// first page's header has the type, count and the payload's total length (`used`); every further
+// page is a kContinuation page (own header and checksum) carrying the next kPagePayload bytes.
 inline constexpr size_t kNodeCapacity = kPagePayload;
-size_t LeafSize(const std::vector<LeafEntry>& entries);
-size_t InnerSize(const std::vector<InnerEntry>& entries);
+inline uint32_t NodePages(uint64_t used) {
+  return used <= kPagePayload ? 1 : static_cast<uint32_t>((used + kPagePayload - 1) / kPagePayload);
+}
+size_t LeafSize(const std::vector<LeafEntry>& entries, bool wide = false);
+size_t InnerSize(const std::vector<InnerEntry>& entries, bool wide = false);
+// Pages a node of these entries takes.
+uint32_t LeafPages(const std::vector<LeafEntry>& entries);
+uint32_t InnerPages(const std::vector<InnerEntry>& entries);
+// Encode into `pages` (LeafPages/InnerPages * kPageSize bytes), every page sealed.
 void EncodeLeaf(const std::vector<LeafEntry>& entries, uint64_t page_id, uint64_t generation,
-                std::span<std::byte, kPageSize> page);
+                std::span<std::byte> pages);
 void EncodeInner(const std::vector<InnerEntry>& entries, uint64_t page_id, uint64_t generation,
-                 std::span<std::byte, kPageSize> page);
-// Decoding validates every offset and length against the page, so a page that passed its
-// checksum but is malformed (a bug) is reported as Corruption instead of read out of bounds.
-Result<std::vector<LeafEntry>> DecodeLeaf(std::span<const std::byte, kPageSize> page,
-                                          const std::string& file);
-Result<std::vector<InnerEntry>> DecodeInner(std::span<const std::byte, kPageSize> page,
+                 std::span<std::byte> pages);
+// Decode a node from its verified pages (all NodePages(header.used) of them). Decoding validates
+// every offset and length, and the continuation pages' type and ids, so pages that passed their
+// checksums but are malformed (a bug) are reported as Corruption instead of read out of bounds.
+Result<std::vector<LeafEntry>> DecodeLeaf(std::span<const std::byte> pages, const std::string& file);
+Result<std::vector<InnerEntry>> DecodeInner(std::span<const std::byte> pages,
                                             const std::string& file);
 
 // Pages needed for an overflow value of `length` bytes.

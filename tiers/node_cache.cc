@@ -1,5 +1,7 @@
 #include "tiers/node_cache.h"
 
+#include <cstring>
+
 #include "core/aligned_buffer.h"
 #include "core/assert.h"
 
@@ -14,12 +16,13 @@ size_t NodeMemory(const Node& node) {
   return bytes;
 }
 
-Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte, kPageSize> bytes,
-                                         uint64_t page_id, const std::string& file) {
+Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> bytes, uint64_t page_id,
+                                         const std::string& file) {
   auto node = std::make_shared<Node>();
   node->page_id = page_id;
   PageHeader header = ReadHeader(bytes);
   node->generation = header.generation;
+  node->pages = static_cast<uint32_t>(bytes.size() / kPageSize);
   PageType type = static_cast<PageType>(header.type);
   if (type == PageType::kLeaf) {
     auto entries = DecodeLeaf(bytes, file);
@@ -39,11 +42,12 @@ Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte, kPageSize> b
   return node;
 }
 
-void EncodeNode(const Node& node, std::span<std::byte, kPageSize> page) {
+void EncodeNode(const Node& node, std::span<std::byte> pages) {
+  TK_ASSERT(pages.size() == size_t{node.pages} * kPageSize);
   if (node.type == PageType::kLeaf) {
-    EncodeLeaf(node.leaf, node.page_id, node.generation, page);
+    EncodeLeaf(node.leaf, node.page_id, node.generation, pages);
   } else {
-    EncodeInner(node.inner, node.page_id, node.generation, page);
+    EncodeInner(node.inner, node.page_id, node.generation, pages);
   }
 }
 
@@ -61,7 +65,19 @@ Result<NodeRef> NodeCache::Get(uint64_t page_id) {
   if (pmem_ == nullptr || !pmem_->Lookup(page_id, bytes, file_.path())) {
     TK_RETURN_IF_ERROR_R(file_.Read(page_id, bytes));
   }
-  auto decoded = DecodeNode(bytes, page_id, file_.path());
+  uint32_t pages = NodePages(ReadHeader(bytes).used);
+  if (pages > 1) {
+    // A wide node: the first page says how many follow.
+    if (pages > NodePages(kMaxKeySize * 4)) {
+      return Err(StatusCode::kCorruption, "page " + std::to_string(page_id) + " of " +
+                                              file_.path() + " claims an impossible node size");
+    }
+    AlignedBuffer all(size_t{pages} * kPageSize);
+    std::memcpy(all.data(), page.data(), kPageSize);
+    TK_RETURN_IF_ERROR_R(file_.ReadRun(page_id + 1, pages - 1, all.span().subspan(kPageSize)));
+    page = std::move(all);
+  }
+  auto decoded = DecodeNode(page.span(), page_id, file_.path());
   if (!decoded) return Err(decoded.error());
   std::shared_ptr<Node> node = std::move(*decoded);
   // Another fiber may have loaded the same page while this one waited for the read.
@@ -119,9 +135,9 @@ void NodeCache::EvictIfNeeded() {
       continue;
     }
     stats_.evictions++;
-    if (pmem_) {
+    if (pmem_ && slot.node->pages == 1) {
       AlignedBuffer page(kPageSize);
-      EncodeNode(*slot.node, page.span().first<kPageSize>());
+      EncodeNode(*slot.node, page.span());
       pmem_->Insert(slot.node->page_id, page.span().first<kPageSize>());
     }
     Drop(slot.node->page_id);

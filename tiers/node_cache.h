@@ -22,7 +22,8 @@ namespace tierkv::tiers {
 struct Node {
   PageType type = PageType::kLeaf;
   uint64_t page_id = kNoPage;
-  uint64_t generation = 0;  // of the checkpoint that wrote it (re-encoding reproduces the page)
+  uint64_t generation = 0;  // of the checkpoint that wrote it (re-encoding reproduces the pages)
+  uint32_t pages = 1;       // contiguous pages from page_id (more than one: a wide node)
   std::vector<LeafEntry> leaf;
   std::vector<InnerEntry> inner;
   size_t memory_bytes = 0;
@@ -31,11 +32,11 @@ using NodeRef = std::shared_ptr<const Node>;
 
 // Approximate heap bytes of a decoded node (entries, strings, vector and map overhead).
 size_t NodeMemory(const Node& node);
-// Decodes a verified page into a node.
-Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte, kPageSize> page,
-                                         uint64_t page_id, const std::string& file);
-// Encodes a node back into its page (byte-identical to what the checkpoint wrote).
-void EncodeNode(const Node& node, std::span<std::byte, kPageSize> page);
+// Decodes a node from its verified pages.
+Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> pages, uint64_t page_id,
+                                         const std::string& file);
+// Encodes a node back into its node.pages pages (byte-identical to what the checkpoint wrote).
+void EncodeNode(const Node& node, std::span<std::byte> pages);
 
 struct CacheStats {
   uint64_t hits = 0;
@@ -47,7 +48,8 @@ struct CacheStats {
 
 class NodeCache {
  public:
-  // `pmem` (optional) is the second tier: evicted nodes go there, misses look there first.
+  // `pmem` (optional) is the second tier: evicted one-page nodes go there, misses look there
+  // first (wide nodes, rare, only ever come from the file).
   NodeCache(PageFile& file, uint64_t capacity_bytes, PmemTier* pmem = nullptr)
       : file_(file), capacity_bytes_(capacity_bytes), pmem_(pmem) {}
 

@@ -51,7 +51,12 @@ rc::Gen<Op> GenOp() {
   });
 }
 
-std::string KeyOf(int k) { return "k" + std::to_string(k); }
+// Some keys are longer than a page (wide tree nodes); the rest are short.
+std::string KeyOf(int k) {
+  std::string key = "k" + std::to_string(k);
+  if (k % 10 == 3) key += std::string(2000 + (k * 977) % 7000, 'x');
+  return key;
+}
 std::string ValueOf(uint64_t step, int size) {
   std::string v = std::to_string(step) + ":";
   while (static_cast<int>(v.size()) < size) v += static_cast<char>('a' + v.size() % 23);
