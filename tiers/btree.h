@@ -48,9 +48,10 @@ class Tree {
   // `length` bytes of an entry's value from `offset`, reading only the pages needed. Suspends.
   Result<std::string> ReadValueRange(const LeafEntry& entry, uint64_t offset, uint64_t length);
 
+  // Views into the caller's memtable (kept alive for the merge): no copy of the changes.
   struct Change {
-    std::string key;
-    MaybeValue value;  // nullopt: delete
+    std::string_view key;
+    const std::string* value;  // nullptr: delete
   };
   struct MergeResult {
     TreeRoot tree;

@@ -54,6 +54,10 @@ Engine::~Engine() {
 }
 
 Result<std::unique_ptr<Engine>> Engine::Open(Env& env, EngineOptions options) {
+  if (options.memory_bytes > 0) {
+    options.memtable_bytes = std::max<uint64_t>(options.memory_bytes / 16, 64 << 10);
+    options.cache_bytes = options.memory_bytes / 2;
+  }
   std::unique_ptr<Engine> engine(new Engine(env, std::move(options)));
   TK_RETURN_IF_ERROR_R(engine->Recover());
   if (engine->options_.background_checkpoints) {
@@ -102,6 +106,7 @@ Status Engine::Recover() {
     pmem_ = std::make_unique<PmemTier>(std::move(*region));
   }
   cache_ = std::make_unique<NodeCache>(*file_, options_.cache_bytes, pmem_.get());
+  ResizeCache();
   tree_ = std::make_unique<Tree>(*file_, *cache_, *allocator_);
   TreeRoot root{superblock_.root, superblock_.height};
   TK_RETURN_IF_ERROR(tree_->ForEachPage(root, [&](PageRun run) {
@@ -279,6 +284,12 @@ Status Engine::WriteSuperblock(const Superblock& superblock) {
   return file_->Sync();
 }
 
+void Engine::ResizeCache() {
+  uint64_t bitmap = allocator_->size_pages() / 8;
+  uint64_t floor = options_.cache_bytes / 4;  // never starve the cache of inner nodes entirely
+  cache_->set_capacity(std::max(floor, options_.cache_bytes > bitmap ? options_.cache_bytes - bitmap : 0));
+}
+
 void Engine::ReleaseFreedPages() {
   auto& entries = free_list_->entries;
   while (!entries.empty() && entries.front().dead) {
@@ -325,7 +336,7 @@ Status Engine::DoCheckpoint() {
   const Memtable::Map& map = frozen->map();
   for (auto it = map.begin(); it != map.end(); ++it) {
     if (!changes.empty() && changes.back().key == it->first.key) continue;
-    changes.push_back(Tree::Change{it->first.key, it->second});
+    changes.push_back(Tree::Change{it->first.key, it->second ? &*it->second : nullptr});
   }
   Superblock next = superblock_;
   next.generation = superblock_.generation + 1;
@@ -361,6 +372,7 @@ Status Engine::DoCheckpoint() {
   version_ = std::make_shared<Version>(Version{holder, active_, still_frozen});
   old.reset();
   checkpoints_++;
+  ResizeCache();
   executor_.log().Debug("checkpoint {}: {} changes, {} pages written, root {} height {}",
                         next.generation, changes.size(), merged->pages_written, next.root, next.height);
   ReleaseFreedPages();

@@ -42,6 +42,12 @@ struct EngineOptions {
   std::string pmem_path;
   uint64_t pmem_bytes = 0;
   uint64_t memtable_bytes = 32ULL << 20;  // checkpoint when the active memtable passes this
+  // The engine's share of `maxmemory`. When set it replaces cache_bytes and memtable_bytes:
+  // memtables get a quarter (memtable_bytes = memory_bytes / 16: the active one may reach twice
+  // that before writers wait, and the one a checkpoint is merging as much), the node cache half
+  // minus the allocation bitmap (1 bit per page), and the last quarter is headroom for the WAL's
+  // buffers, free lists, a checkpoint's pending writes and allocator slack.
+  uint64_t memory_bytes = 0;
   Duration checkpoint_interval = seconds(60);  // checkpoint at least this often if anything changed
   bool background_checkpoints = true;
 };
@@ -164,6 +170,8 @@ class Engine {
   void BackgroundLoop();
   Status DoCheckpoint();
   std::shared_ptr<const Snapshot> CurrentSnapshot();
+  // Node cache capacity within the memory budget (the bitmap grows with the file).
+  void ResizeCache();
 
   Env& env_;
   Executor& executor_;

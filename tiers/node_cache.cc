@@ -123,6 +123,11 @@ void NodeCache::Drop(uint64_t page_id) {
   index_.erase(it);
 }
 
+void NodeCache::set_capacity(uint64_t bytes) {
+  capacity_bytes_ = bytes;
+  EvictIfNeeded();
+}
+
 void NodeCache::EvictIfNeeded() {
   // Bounded: at most two sweeps of the clock per call (the second finds bits cleared by the first).
   size_t steps = 2 * slots_.size();

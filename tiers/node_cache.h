@@ -62,7 +62,9 @@ class NodeCache {
   // Drops a page from the DRAM tier only.
   void Erase(uint64_t page_id);
   const CacheStats& stats() const { return stats_; }
-  void set_capacity(uint64_t bytes) { capacity_bytes_ = bytes; }
+  // Changes the DRAM tier's capacity, evicting at once if it shrank.
+  void set_capacity(uint64_t bytes);
+  uint64_t capacity() const { return capacity_bytes_; }
 
  private:
   struct Slot {

@@ -170,7 +170,8 @@ void Usage() {
              "usage: tierkv-bench engine [--keys N] [--value-size B] [--mix read|write|mixed]\n"
              "         [--workloads scan,read,write,mixed,writers,reopen] [--ops N]\n"
              "         [--phase-seconds S] [--concurrency C] [--writers W] [--cache-mb M]\n"
-             "         [--memtable-mb M] [--load-batch N] [--sync always|everysec|no]\n"
+             "         [--memtable-mb M] [--maxmemory-mb M] [--load-batch N]\n"
+             "         [--sync always|everysec|no]\n"
              "         [--dir D] [--seed S] [--engines tierkv,rocksdb]\n");
 }
 
@@ -211,6 +212,8 @@ bool ParseOptions(int argc, char** argv, EngineBenchOptions& options) {
       options.cache_mb = std::stoull(value);
     else if (arg == "--memtable-mb")
       options.memtable_mb = std::stoull(value);
+    else if (arg == "--maxmemory-mb")
+      options.maxmemory_mb = std::stoull(value);
     else if (arg == "--load-batch")
       options.load_batch = std::stoull(value);
     else if (arg == "--dir")
@@ -236,6 +239,10 @@ bool ParseOptions(int argc, char** argv, EngineBenchOptions& options) {
   }
   for (const std::string& workload : options.workloads) {
     if (std::find(kWorkloads.begin(), kWorkloads.end(), workload) == kWorkloads.end()) return false;
+  }
+  if (options.maxmemory_mb > 0) {
+    options.cache_mb = options.maxmemory_mb / 2;
+    options.memtable_mb = std::max<uint64_t>(options.maxmemory_mb / 16, 1);
   }
   return options.keys > 0 && options.value_size > 0 && options.concurrency > 0 &&
          options.writers > 0 && options.load_batch > 0 && options.phase_seconds > 0;

@@ -39,6 +39,9 @@ struct EngineBenchOptions {
   int writers = 50;            // the "acknowledged writes" phase
   uint64_t cache_mb = 64;      // tierkv node cache = RocksDB block cache
   uint64_t memtable_mb = 64;   // tierkv memtable budget = RocksDB write_buffer_size
+  // tierkv's maxmemory share (EngineOptions::memory_bytes); when set, cache_mb and memtable_mb
+  // become the split it implies (half, a sixteenth) for both engines.
+  uint64_t maxmemory_mb = 0;
   uint64_t load_batch = 1000;  // keys per WriteBatch while loading
   tiers::SyncMode sync = tiers::SyncMode::kAlways;
   uint64_t seed = 1;

@@ -42,6 +42,7 @@ class TierkvBench {
                                 .sync = options_.sync,
                                 .cache_bytes = options_.cache_mb << 20,
                                 .memtable_bytes = options_.memtable_mb << 20,
+                                .memory_bytes = options_.maxmemory_mb << 20,
                                 .background_checkpoints = true};
   }
 
