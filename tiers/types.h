@@ -15,7 +15,19 @@
 // garbage records and deletes the old version's subkeys in bounded batches. A new key of the same
 // name gets a fresh version, so stale subkeys are never visible.
 // Lists store elements at u64 indexes between head and tail (starting in the middle), so push
-// and pop at both ends are O(1) and LINDEX is one point read.
+// and pop at both ends are O(1) and LINDEX and LSET are one point read or write. The indexes stay
+// contiguous, so a change in the middle moves the elements on the shorter side by the size of the
+// gap (Redis's quicklist instead splits nodes; a sparse or linked encoding would make LINDEX and
+// LRANGE walk). Costs in engine records written, all in one batch under the key lock:
+//   LINSERT    O(min(position, size - position)) after finding the pivot (O(position) reads);
+//   LREM       reads up to the whole list; writes the removed elements plus the survivors on the
+//              cheaper side of them (for one match: min(position, size - position));
+//   LTRIM      O(min(removed, kept)): deletes the removed elements, or, when fewer survive, copies
+//              the survivors to a fresh version and retires the old one like DEL;
+//   LPOS       reads only (O(scanned)).
+// A middle change of a very long list is one large batch (it must fit a WAL record and passes the
+// memtable budget by its size); Redis is O(N) for the same commands.
+// A list, hash, set or sorted set that becomes empty is deleted, as in Redis.
 // Expiry is an absolute Unix time in milliseconds in the metadata; an expired key reads as absent
 // (lazy expiry; active expiry is the server's job).
 // Concurrency: a command is one read-modify-write; a per-key fiber lock keeps two commands on one
@@ -24,6 +36,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -87,6 +100,24 @@ class TypedStore {
   Result<std::optional<std::string>> Index(int db, std::string_view key, int64_t index);
   Result<std::vector<std::string>> Range(int db, std::string_view key, int64_t start, int64_t stop);
   Result<uint64_t> LLen(int db, std::string_view key);
+  // LSET. Errors: "ERR no such key", "ERR index out of range" (InvalidArgument), WRONGTYPE.
+  Status LSet(int db, std::string_view key, int64_t index, std::string_view value);
+  // LINSERT BEFORE|AFTER: the new length, -1 when the pivot is not in the list, 0 when the key is
+  // absent.
+  Result<int64_t> LInsert(int db, std::string_view key, bool before, std::string_view pivot,
+                          std::string_view value);
+  // LREM: removes the first `count` elements equal to `value` from the head (count > 0), from the
+  // tail (count < 0) or all of them (0). Returns how many were removed.
+  Result<uint64_t> LRem(int db, std::string_view key, int64_t count, std::string_view value);
+  // LTRIM: keeps start..stop inclusive (Redis index rules); an empty result deletes the key.
+  Status LTrim(int db, std::string_view key, int64_t start, int64_t stop);
+  // LPOS: positions (from the head) of elements equal to `value`, skipping the first |rank| - 1
+  // matches, searching from the tail when rank < 0, returning at most `count` of them (0: all)
+  // and comparing at most `maxlen` elements (0: all). The server answers a single position or nil
+  // when COUNT was not given (count 1). Errors as Redis words them for rank 0 or INT64_MIN and a
+  // negative count or maxlen (InvalidArgument).
+  Result<std::vector<uint64_t>> LPos(int db, std::string_view key, std::string_view value,
+                                     int64_t rank = 1, int64_t count = 1, int64_t maxlen = 0);
 
   // --- sets ---
   Result<bool> SAdd(int db, std::string_view key, std::string_view member);
@@ -132,6 +163,16 @@ class TypedStore {
       int db, std::string_view key, const Metadata& meta, std::optional<double> min,
       std::optional<double> max, uint64_t skip, uint64_t limit);
   void PutMeta(WriteBatch& batch, int db, std::string_view key, const Metadata& meta);
+  // Visits up to `limit` elements of the list under `prefix` from the head (or the tail), each
+  // with its position from the head, until `visit` returns false.
+  Status ScanList(const std::string& prefix, const Metadata& meta, bool from_tail, uint64_t limit,
+                  const std::function<bool(uint64_t position, const std::string& value)>& visit);
+  // Adds to `batch` a copy of `count` list elements from physical index `first` under `from` to
+  // the indexes from `to_first` under `to` (the same or another version). Reads them first.
+  Status CopyElements(WriteBatch& batch, const std::string& from, uint64_t first, uint64_t count,
+                      const std::string& to, uint64_t to_first);
+  // Deletes the key and hands its subkeys to the reclaimer: O(1) whatever the size.
+  Status DeleteCollection(int db, std::string_view key, uint64_t version, WriteBatch& batch);
   uint64_t NewVersion();
   int64_t NowMs() const;
   void ReclaimLoop();
