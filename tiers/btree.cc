@@ -316,13 +316,84 @@ Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Ch
   return result;
 }
 
+Result<std::optional<uint64_t>> Tree::RelocateNode(uint64_t page, uint32_t height,
+                                                   RelocateState& state, MergeResult& result) {
+  if (height == 1) {
+    if (state.moves >= state.max_moves) return std::nullopt;
+    Placement placement = state.place(page);
+    bool to_cold = placement == Placement::kCold && !IsCold(page);
+    bool to_hot = placement == Placement::kHot && IsCold(page);
+    if (!to_cold && !to_hot) return std::nullopt;
+    auto node = cache_.Get(page, /*track=*/false);
+    if (!node) return Err(node.error());
+    const Node& old = **node;
+    std::vector<std::byte> bytes(size_t{old.pages} * kPageSize);
+    if (to_cold) {
+      EncodeNode(old, bytes);
+      auto id = state.cold.Add(bytes);
+      if (!id) return Err(id.error());
+      if (!id->has_value()) return std::nullopt;  // too large to name: stays hot
+      result.freed.push_back(PageRun{page, old.pages});
+      state.moves++;
+      return **id;
+    }
+    auto moved = std::make_shared<Node>(old);
+    moved->page_id = allocator_.Allocate(moved->pages);
+    moved->generation = generation_;
+    EncodeNode(*moved, bytes);
+    TK_RETURN_IF_ERROR_R(WritePages(moved->page_id, bytes));
+    result.freed.push_back(PageRun{page, 1});
+    result.pages_written += moved->pages;
+    state.cold.CountPromotion();
+    state.moves++;
+    uint64_t id = moved->page_id;
+    cache_.Insert(std::move(moved));
+    return id;
+  }
+  auto node = cache_.Get(page, /*track=*/false);
+  if (!node) return Err(node.error());
+  NodeRef n = std::move(*node);
+  std::vector<InnerEntry> entries = n->inner;
+  bool changed = false;
+  for (InnerEntry& entry : entries) {
+    auto moved = RelocateNode(entry.child, height - 1, state, result);
+    if (!moved) return Err(moved.error());
+    if (moved->has_value()) {
+      entry.child = **moved;
+      changed = true;
+    }
+  }
+  if (!changed) return std::nullopt;
+  result.freed.push_back(PageRun{page, n->pages});
+  auto pieces = WriteNodes(std::move(entries), result);
+  if (!pieces) return Err(pieces.error());
+  TK_ASSERT(pieces->size() == 1);  // the same entries fit the same node
+  return pieces->front().page;
+}
+
+Result<Tree::MergeResult> Tree::Relocate(const TreeRoot& tree, uint64_t generation,
+                                         ColdStore& cold,
+                                         const std::function<Placement(uint64_t)>& place,
+                                         uint64_t max_moves) {
+  MergeResult result;
+  result.tree = tree;
+  if (tree.height <= 1) return result;  // the root stays where it is
+  generation_ = generation;
+  RelocateState state{cold, place, max_moves};
+  auto root = RelocateNode(tree.root, tree.height, state, result);
+  if (!root) return Err(root.error());
+  TK_RETURN_IF_ERROR_R(FlushPending());
+  if (root->has_value()) result.tree.root = **root;
+  return result;
+}
+
 Status Tree::ForEachPage(const TreeRoot& tree, const std::function<void(PageRun)>& visit) {
   if (tree.height == 0) return Status::Ok();
   std::vector<uint64_t> stack{tree.root};
   while (!stack.empty()) {
     uint64_t page = stack.back();
     stack.pop_back();
-    auto node = cache_.Get(page);
+    auto node = cache_.Get(page, /*track=*/false);
     if (!node) return node.error();
     visit(PageRun{page, (*node)->pages});
     for (const InnerEntry& entry : (*node)->inner) stack.push_back(entry.child);

@@ -12,10 +12,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tiers/cold_store.h"
 #include "tiers/memtable.h"
 #include "tiers/node_cache.h"
 #include "tiers/page_file.h"
@@ -64,6 +66,16 @@ class Tree {
   Result<MergeResult> Merge(const TreeRoot& tree, const std::vector<Change>& changes,
                             uint64_t generation);
 
+  // Where a leaf should live; Relocate asks for every leaf but the root.
+  enum class Placement { kStay, kHot, kCold };
+  // Moves up to `max_moves` leaves between the page file and the cold store as `place` decides,
+  // rewriting the inner nodes above them in new pages (copy-on-write, like Merge). Leaves moved
+  // out and inner nodes replaced are returned as freed. Flushes page writes, not the cold store.
+  // Suspends.
+  Result<MergeResult> Relocate(const TreeRoot& tree, uint64_t generation, ColdStore& cold,
+                               const std::function<Placement(uint64_t page)>& place,
+                               uint64_t max_moves);
+
   // Calls `visit` for every page run the tree uses (nodes and overflow extents). Suspends.
   Status ForEachPage(const TreeRoot& tree, const std::function<void(PageRun)>& visit);
 
@@ -82,6 +94,15 @@ class Tree {
                                        ChangeIt end, MergeResult& result);
   template <typename Entry>
   Result<std::vector<Piece>> WriteNodes(std::vector<Entry> entries, MergeResult& result);
+  struct RelocateState {
+    ColdStore& cold;
+    const std::function<Placement(uint64_t)>& place;
+    uint64_t max_moves;
+    uint64_t moves = 0;
+  };
+  // The node's new id when it (or anything below it) moved; nullopt when unchanged.
+  Result<std::optional<uint64_t>> RelocateNode(uint64_t page, uint32_t height,
+                                               RelocateState& state, MergeResult& result);
   Result<OverflowRef> WriteOverflow(const std::string& value, MergeResult& result);
   Status FlushPending();
   Status WritePages(uint64_t first, std::span<const std::byte> bytes);

@@ -106,11 +106,22 @@ Status Engine::Recover() {
     pmem_ = std::make_unique<PmemTier>(std::move(*region));
   }
   cache_ = std::make_unique<NodeCache>(*file_, options_.cache_bytes, pmem_.get());
+  if (!options_.cold_dir.empty() && options_.cold_after > Duration::zero()) {
+    auto cold = ColdStore::Open(env_, options_.cold_dir);
+    if (!cold) return cold.error();
+    cold_ = std::move(*cold);
+    cache_->set_cold(cold_.get());
+  }
+  next_cold_pass_ = executor_.Now() + options_.cold_after;
   ResizeCache();
   tree_ = std::make_unique<Tree>(*file_, *cache_, *allocator_);
   TreeRoot root{superblock_.root, superblock_.height};
   TK_RETURN_IF_ERROR(tree_->ForEachPage(root, [&](PageRun run) {
-    allocator_->MarkUsed(run.first, run.count);
+    if (IsCold(run.first)) {
+      cold_->MarkUsed(run.first);  // reading a cold node without a cold store already failed
+    } else {
+      allocator_->MarkUsed(run.first, run.count);
+    }
   }));
 
   active_ = std::make_shared<Memtable>();
@@ -285,7 +296,7 @@ Status Engine::WriteSuperblock(const Superblock& superblock) {
 }
 
 void Engine::ResizeCache() {
-  uint64_t bitmap = allocator_->size_pages() / 8;
+  uint64_t bitmap = allocator_->size_pages() / 8 + cache_->tracking_bytes();
   uint64_t floor = options_.cache_bytes / 4;  // never starve the cache of inner nodes entirely
   cache_->set_capacity(std::max(floor, options_.cache_bytes > bitmap ? options_.cache_bytes - bitmap : 0));
 }
@@ -294,6 +305,11 @@ void Engine::ReleaseFreedPages() {
   auto& entries = free_list_->entries;
   while (!entries.empty() && entries.front().dead) {
     for (const PageRun& run : entries.front().runs) {
+      if (IsCold(run.first)) {
+        cache_->Forget(run.first);
+        cold_->Free(run.first);
+        continue;
+      }
       for (uint64_t page = run.first; page < run.first + run.count; page++) cache_->Forget(page);
       allocator_->Free(run.first, run.count);
     }
@@ -317,7 +333,8 @@ Status Engine::DoCheckpoint() {
   std::shared_ptr<Memtable> frozen = active_;
   uint64_t boundary = wal_->next_lsn();
   uint64_t next_seq = next_seq_;
-  if (frozen->entries() == 0) {
+  bool cold_work = cold_ && (ColdPassDue() || cache_->HasPromotions());
+  if (frozen->entries() == 0 && !cold_work) {
     writes_blocked_ = false;
     write_gate_.NotifyAll();
     return Status::Ok();
@@ -341,7 +358,9 @@ Status Engine::DoCheckpoint() {
   Superblock next = superblock_;
   next.generation = superblock_.generation + 1;
   auto merged = tree_->Merge(old->tree->tree, changes, next.generation);
-  Status status = merged ? file_->Sync() : merged.error();
+  Status status = merged ? Status::Ok() : merged.error();
+  if (status.ok() && cold_work) status = Relocate(*merged, next.generation);
+  if (status.ok()) status = file_->Sync();
   if (status.ok()) {
     next.root = merged->tree.root;
     next.height = merged->tree.height;
@@ -379,9 +398,35 @@ Status Engine::DoCheckpoint() {
   return wal_->RemoveBefore(boundary);
 }
 
+bool Engine::ColdPassDue() const { return cold_ && executor_.Now() >= next_cold_pass_; }
+
+Status Engine::Relocate(Tree::MergeResult& merged, uint64_t generation) {
+  bool pass = ColdPassDue();
+  using Placement = Tree::Placement;
+  auto place = [&](uint64_t page) {
+    if (IsCold(page)) return cache_->PromotionWanted(page) ? Placement::kHot : Placement::kStay;
+    return pass && !cache_->ReadSinceClear(page) ? Placement::kCold : Placement::kStay;
+  };
+  auto moved = tree_->Relocate(merged.tree, generation, *cold_, place, options_.cold_moves_per_pass);
+  if (!moved) return moved.error();
+  TK_RETURN_IF_ERROR(cold_->Flush());
+  TK_RETURN_IF_ERROR(cold_->Sync());
+  merged.tree = moved->tree;
+  merged.pages_written += moved->pages_written;
+  merged.freed.insert(merged.freed.end(), moved->freed.begin(), moved->freed.end());
+  cache_->ClearPromotions();
+  if (pass) {
+    cache_->ClearReads();
+    next_cold_pass_ = executor_.Now() + options_.cold_after;
+  }
+  return Status::Ok();
+}
+
 void Engine::BackgroundLoop() {
   while (!stopping_) {
-    Status waited = checkpoint_wanted_.Wait(DeadlineAfter(executor_.Now(), options_.checkpoint_interval));
+    Duration wait = options_.checkpoint_interval;
+    if (cold_) wait = std::min(wait, std::max(Duration::zero(), next_cold_pass_ - executor_.Now()) + milliseconds(1));
+    Status waited = checkpoint_wanted_.Wait(DeadlineAfter(executor_.Now(), wait));
     if (waited.code() == StatusCode::kCancelled || stopping_) return;
     MutexLock lock(checkpoint_mutex_);
     if (!lock.status().ok()) return;
@@ -420,6 +465,7 @@ EngineStats Engine::stats() const {
   s.used_pages = allocator_->used_pages();
   s.cache = cache_->stats();
   if (pmem_) s.pmem = pmem_->stats();
+  if (cold_) s.cold = cold_->stats();
   s.wal = wal_->stats();
   return s;
 }

@@ -48,6 +48,12 @@ struct EngineOptions {
   // minus the allocation bitmap (1 bit per page), and the last quarter is headroom for the WAL's
   // buffers, free lists, a checkpoint's pending writes and allocator slack.
   uint64_t memory_bytes = 0;
+  // Cold tier (Redis-style config cold-dir / cold-after): leaves not read for `cold_after` move,
+  // zstd-compressed, to a file in `cold_dir`; off when the directory is empty or cold_after zero.
+  std::string cold_dir;
+  Duration cold_after = seconds(0);
+  // Leaves moved by one checkpoint at most (bounds its length; the rest go at later passes).
+  uint64_t cold_moves_per_pass = 16384;
   Duration checkpoint_interval = seconds(60);  // checkpoint at least this often if anything changed
   bool background_checkpoints = true;
 };
@@ -81,6 +87,7 @@ struct EngineStats {
   uint64_t used_pages = 0;
   CacheStats cache;
   PmemTierStats pmem;
+  ColdStats cold;
   WalStats wal;
 };
 
@@ -169,6 +176,9 @@ class Engine {
   void ReleaseFreedPages();
   void BackgroundLoop();
   Status DoCheckpoint();
+  bool ColdPassDue() const;
+  // Moves unread leaves out and wanted ones back in, on the tree a checkpoint is building.
+  Status Relocate(Tree::MergeResult& merged, uint64_t generation);
   std::shared_ptr<const Snapshot> CurrentSnapshot();
   // Node cache capacity within the memory budget (the bitmap grows with the file).
   void ResizeCache();
@@ -179,6 +189,8 @@ class Engine {
   std::unique_ptr<PageFile> file_;
   std::unique_ptr<PageAllocator> allocator_;
   std::unique_ptr<PmemTier> pmem_;
+  std::unique_ptr<ColdStore> cold_;
+  TimePoint next_cold_pass_;
   std::unique_ptr<NodeCache> cache_;
   std::unique_ptr<Tree> tree_;
   std::unique_ptr<Wal> wal_;

@@ -51,7 +51,22 @@ void EncodeNode(const Node& node, std::span<std::byte> pages) {
   }
 }
 
-Result<NodeRef> NodeCache::Get(uint64_t page_id) {
+namespace {
+// Cold nodes read since the last promotion pass; more are ignored until it runs.
+constexpr size_t kMaxPromotions = 1 << 16;
+}  // namespace
+
+void NodeCache::MarkRead(uint64_t page_id) {
+  if (IsCold(page_id)) {
+    if (promote_.size() < kMaxPromotions) promote_.insert(page_id);
+    return;
+  }
+  if (page_id >= read_.size()) read_.resize(std::max<uint64_t>(page_id + 1, read_.size() * 5 / 4), false);
+  read_[page_id] = true;
+}
+
+Result<NodeRef> NodeCache::Get(uint64_t page_id, bool track) {
+  if (track) MarkRead(page_id);
   auto it = index_.find(page_id);
   if (it != index_.end()) {
     stats_.hits++;
@@ -62,33 +77,50 @@ Result<NodeRef> NodeCache::Get(uint64_t page_id) {
   stats_.misses++;
   AlignedBuffer page(kPageSize);
   std::span<std::byte, kPageSize> bytes(page.data(), kPageSize);
-  if (pmem_ == nullptr || !pmem_->Lookup(page_id, bytes, file_.path())) {
-    TK_RETURN_IF_ERROR_R(file_.Read(page_id, bytes));
-  }
-  uint32_t pages = NodePages(ReadHeader(bytes).used);
-  if (pages > 1) {
-    // A wide node: the first page says how many follow.
-    if (pages > NodePages(kMaxKeySize * 4)) {
-      return Err(StatusCode::kCorruption, "page " + std::to_string(page_id) + " of " +
-                                              file_.path() + " claims an impossible node size");
+  const std::string* source = &file_.path();
+  if (pmem_ != nullptr && pmem_->Lookup(page_id, bytes, file_.path())) {
+    // served by the PMem tier
+  } else if (IsCold(page_id)) {
+    if (cold_ == nullptr) {
+      return Err(StatusCode::kCorruption, "the tree in " + file_.path() +
+                                              " references a cold node but no cold-dir is set");
     }
-    AlignedBuffer all(size_t{pages} * kPageSize);
-    std::memcpy(all.data(), page.data(), kPageSize);
-    TK_RETURN_IF_ERROR_R(file_.ReadRun(page_id + 1, pages - 1, all.span().subspan(kPageSize)));
-    page = std::move(all);
+    auto pages = cold_->Read(page_id);
+    if (!pages) return Err(pages.error());
+    page = std::move(*pages);
+    source = &cold_->path();
+  } else {
+    TK_RETURN_IF_ERROR_R(file_.Read(page_id, bytes));
+    uint32_t pages = NodePages(ReadHeader(bytes).used);
+    if (pages > 1) {
+      // A wide node: the first page says how many follow.
+      if (pages > NodePages(kMaxKeySize * 4)) {
+        return Err(StatusCode::kCorruption, "page " + std::to_string(page_id) + " of " +
+                                                file_.path() + " claims an impossible node size");
+      }
+      AlignedBuffer all(size_t{pages} * kPageSize);
+      std::memcpy(all.data(), page.data(), kPageSize);
+      TK_RETURN_IF_ERROR_R(file_.ReadRun(page_id + 1, pages - 1, all.span().subspan(kPageSize)));
+      page = std::move(all);
+    }
   }
-  auto decoded = DecodeNode(page.span(), page_id, file_.path());
+  auto decoded = DecodeNode(page.span(), page_id, *source);
   if (!decoded) return Err(decoded.error());
   std::shared_ptr<Node> node = std::move(*decoded);
   // Another fiber may have loaded the same page while this one waited for the read.
   auto again = index_.find(page_id);
   if (again != index_.end()) return slots_[again->second].node;
-  Insert(node);
+  Add(node);
   return NodeRef(std::move(node));
 }
 
 void NodeCache::Insert(NodeRef node) {
   TK_ASSERT(node != nullptr);
+  if (!IsCold(node->page_id)) MarkRead(node->page_id);  // just written: in use
+  Add(std::move(node));
+}
+
+void NodeCache::Add(NodeRef node) {
   Erase(node->page_id);
   size_t slot;
   if (!free_slots_.empty()) {

@@ -11,8 +11,10 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "tiers/cold_store.h"
 #include "tiers/format.h"
 #include "tiers/page_file.h"
 #include "tiers/pmem_tier.h"
@@ -53,8 +55,9 @@ class NodeCache {
   NodeCache(PageFile& file, uint64_t capacity_bytes, PmemTier* pmem = nullptr)
       : file_(file), capacity_bytes_(capacity_bytes), pmem_(pmem) {}
 
-  // The node at `page_id`, from memory or read and decoded from the file. Suspends on a miss.
-  Result<NodeRef> Get(uint64_t page_id);
+  // The node at `page_id`, from memory or read and decoded from the file (or the cold store).
+  // Suspends on a miss.
+  Result<NodeRef> Get(uint64_t page_id) { return Get(page_id, true); }
   // Caches a node that was just written (a checkpoint's new pages start warm).
   void Insert(NodeRef node);
   // Forgets a page in both tiers (it was freed and may be reused).
@@ -62,6 +65,23 @@ class NodeCache {
   // Drops a page from the DRAM tier only.
   void Erase(uint64_t page_id);
   const CacheStats& stats() const { return stats_; }
+  // The cold tier, where node ids with kColdBit are read from (none: such ids are an error).
+  void set_cold(ColdStore* cold) { cold_ = cold; }
+
+  // Access tracking for the cold tier. Every Get of a page-file node marks it read; a Get of a
+  // cold node asks for its promotion. `track = false` reads without either (moving it is not
+  // a use).
+  Result<NodeRef> Get(uint64_t page_id, bool track);
+  bool ReadSinceClear(uint64_t page_id) const {
+    return page_id < read_.size() && read_[page_id];
+  }
+  void ClearReads() { read_.assign(read_.size(), false); }
+  bool PromotionWanted(uint64_t cold_id) const { return promote_.contains(cold_id); }
+  bool HasPromotions() const { return !promote_.empty(); }
+  void ClearPromotions() { promote_.clear(); }
+  // Bytes the read bitmap takes (memory accounting).
+  uint64_t tracking_bytes() const { return read_.size() / 8; }
+
   // Changes the DRAM tier's capacity, evicting at once if it shrank.
   void set_capacity(uint64_t bytes);
   uint64_t capacity() const { return capacity_bytes_; }
@@ -74,9 +94,15 @@ class NodeCache {
   void EvictIfNeeded();
   void Drop(uint64_t page_id);
 
+  void MarkRead(uint64_t page_id);
+  void Add(NodeRef node);
+
   PageFile& file_;
   uint64_t capacity_bytes_;
   PmemTier* pmem_;
+  ColdStore* cold_ = nullptr;
+  std::vector<bool> read_;                // page-file nodes read since ClearReads()
+  std::unordered_set<uint64_t> promote_;  // cold nodes read (bounded)
   std::unordered_map<uint64_t, size_t> index_;  // page id -> slot
   std::vector<Slot> slots_;
   std::vector<size_t> free_slots_;
