@@ -6,6 +6,8 @@
 // the checker: each key must hold its last acknowledged value or the value of its one write in
 // flight at the crash — nothing older, nothing invented. A write error makes the node exit (the
 // engine refuses writes once durability is unknown) and the world restarts it.
+// A cold tier is configured (cold-after 300 ms): one write in 50 goes to a rarely written key
+// range whose leaves move to the cold file and back, so crashes hit relocations too.
 // At the end the checker flips one byte in a used page of the data file and restarts: the engine
 // must report Corruption (naming the file) or, if the page held nothing live, still return exactly
 // the right data. Never a wrong answer.
@@ -23,6 +25,7 @@ namespace {
 
 constexpr int kWriters = 4;
 constexpr int kKeys = 400;
+constexpr int kColdRange = 4;  // keys [kKeys, kColdRange * kKeys) are written rarely
 
 struct KeyState {
   std::optional<std::string> acked;                   // last acknowledged value (nullopt: absent)
@@ -35,10 +38,12 @@ struct Shared {
   bool traffic = true;
   bool corrupt_next_boot = false;
   bool corruption_checked = false;
+  uint64_t cold_moves = 0;  // the most leaves one boot moved to the cold tier
   uint64_t acked = 0, recoveries = 0, write_errors = 0, detected = 0, io_errors_at_recovery = 0;
 };
 
-std::string KeyName(int k) { return "key:" + std::to_string(k); }
+// The rarely written keys sort after the hot ones, so they fill leaves of their own.
+std::string KeyName(int k) { return (k < kKeys ? "key:" : "old:") + std::to_string(k); }
 
 class EngineNode {
  public:
@@ -50,6 +55,8 @@ class EngineNode {
     options.memtable_bytes = 16 << 10;
     options.cache_bytes = 32 << 10;
     options.checkpoint_interval = milliseconds(100);
+    options.cold_dir = "/db/cold";
+    options.cold_after = milliseconds(300);
     auto engine = tiers::Engine::Open(env_, options);
     if (!engine) return Recovered(engine.error());
     engine_ = std::move(*engine);
@@ -125,7 +132,9 @@ class EngineNode {
     Executor& ex = env_.CurrentExecutor();
     for (uint64_t n = 0; shared_.traffic; n++) {
       if (!ex.Sleep(microseconds(200 + env_.RandomU64() % 3000)).ok()) return;
-      int k = static_cast<int>(env_.RandomU64() % (kKeys / kWriters)) * kWriters + writer;
+      // Mostly the hot keys; now and then one of the rarely written ones, whose leaves go cold.
+      int range = env_.RandomU64() % 50 == 0 ? kKeys * kColdRange : kKeys;
+      int k = static_cast<int>(env_.RandomU64() % (range / kWriters)) * kWriters + writer;
       std::string key = KeyName(k);
       KeyState& state = shared_.keys[key];
       std::optional<std::string> value;
@@ -142,6 +151,7 @@ class EngineNode {
       state.acked = value;
       state.inflight.reset();
       shared_.acked++;
+      shared_.cold_moves = std::max(shared_.cold_moves, engine_->stats().cold.moved_out);
     }
   }
 
@@ -192,7 +202,8 @@ class EngineCrash final : public Workload {
   std::string Stats() const override {
     return "acked=" + std::to_string(shared_.acked) + " recoveries=" + std::to_string(shared_.recoveries) +
            " write_errors=" + std::to_string(shared_.write_errors) +
-           " corruption_detected=" + std::to_string(shared_.detected);
+           " corruption_detected=" + std::to_string(shared_.detected) +
+           " cold_moves=" + std::to_string(shared_.cold_moves);
   }
 
  private:
