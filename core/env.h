@@ -169,6 +169,13 @@ class Env {
   // --- randomness (thread-safe, never suspends) ---
   virtual uint64_t RandomU64() = 0;
 
+  // --- memory ---
+  // Hands free heap memory back to the OS (production: glibc's malloc_trim; nothing in the
+  // simulator). For after dropping many small allocations at once (a memtable), which otherwise
+  // stay in the heap as fragmented free space and hold RSS above the memory budget. Costs a walk
+  // of the heap's free chunks; never suspends.
+  virtual void ReleaseFreeMemory() {}
+
   // --- files: all suspend unless stated ---
   virtual Result<std::unique_ptr<File>> OpenFile(const std::string& path,
                                                  const OpenOptions& options) = 0;

@@ -1,5 +1,6 @@
 #include "io/prod_env.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -77,6 +78,8 @@ void ProdEnv::Post(int to, std::function<void()> fn) {
   TK_ASSERT(to >= 0 && to < ExecutorCount());
   loops_[to]->Post(std::move(fn));
 }
+
+void ProdEnv::ReleaseFreeMemory() { malloc_trim(0); }
 
 uint64_t ProdEnv::RandomU64() {
   thread_local Prng prng([] {

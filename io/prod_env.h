@@ -47,6 +47,7 @@ class ProdEnv final : public Env {
   Executor& CurrentExecutor() override;
   void Post(int to, std::function<void()> fn) override;
   uint64_t RandomU64() override;
+  void ReleaseFreeMemory() override;
 
   Result<std::unique_ptr<File>> OpenFile(const std::string& path,
                                          const OpenOptions& options) override;

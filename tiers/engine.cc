@@ -395,6 +395,12 @@ Status Engine::DoCheckpoint() {
   executor_.log().Debug("checkpoint {}: {} changes, {} pages written, root {} height {}",
                         next.generation, changes.size(), merged->pages_written, next.root, next.height);
   ReleaseFreedPages();
+  // The frozen memtable (unless a snapshot still holds it) was freed just now: many small
+  // allocations, whose heap would otherwise stay fragmented and resident.
+  changes.clear();
+  changes.shrink_to_fit();
+  frozen.reset();
+  env_.ReleaseFreeMemory();
   return wal_->RemoveBefore(boundary);
 }
 

@@ -168,9 +168,10 @@ class TierkvBench {
         .phase = std::move(phase),
         .result = FormatBytes(rss.growth),
         .value = static_cast<double>(rss.growth),
-        .notes = fmt::format("{}, peak {} (tierkv runs first: its own); node cache {} in {} nodes, "
-                             "memtables {}",
+        .notes = fmt::format("{}, peak {} (tierkv runs first: its own), peak growth {}; node "
+                             "cache {} in {} nodes, memtables {}",
                              rss.note, FormatBytes(ReadRssBytes(/*peak=*/true)),
+                             FormatBytes(ReadRssBytes(/*peak=*/true) - rss_before),
                              FormatBytes(stats.cache.bytes), stats.cache.nodes,
                              FormatBytes(stats.memtable_bytes))});
     return Status::Ok();
