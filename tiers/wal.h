@@ -61,6 +61,11 @@ class Wal {
   // The LSN the next Append will get.
   virtual uint64_t next_lsn() const = 0;
   virtual WalStats stats() const = 0;
+  // For the engine's back-pressure on a bounded log (the PMem ring, tiers/pmem_wal.h): the bytes
+  // records may occupy (0: unbounded), and the bytes live records occupy now, framing included
+  // (appended and not yet removed by RemoveBefore). Never suspend.
+  virtual uint64_t capacity_bytes() const { return 0; }  // 0: unbounded
+  virtual uint64_t used_bytes() const { return 0; }
   // Stops the background sync fiber (after a final sync in kEverySec). Suspends.
   virtual Status Close() = 0;
 };
