@@ -5,11 +5,15 @@
 
 #include "core/aligned_buffer.h"
 #include "core/assert.h"
+#include "tiers/pmem_wal.h"
 #include "tiers/version.h"
 
 namespace tierkv::tiers {
 
 namespace {
+
+// A WAL record's framing, at most (the PMem ring aligns records to 64 bytes).
+constexpr uint64_t kWalRecordSlack = 128;
 
 // WAL payload of a batch: u64 first seq | u32 count | per op: u8 kind (1 put, 0 delete) |
 // u32 key length | u32 value length | key | value.
@@ -127,32 +131,38 @@ Status Engine::Recover() {
   active_ = std::make_shared<Memtable>();
   next_seq_ = superblock_.next_seq;
   uint64_t replayed = 0;
-  WalOptions wal_options{JoinPath(options_.dir, "wal"), options_.sync};
-  auto wal = Wal::Open(env_, wal_options, superblock_.wal_lsn,
-                       [&](uint64_t lsn, std::string_view payload) -> Status {
-                         uint64_t first_seq = 0;
-                         uint32_t count = 0;
-                         if (!Take(payload, first_seq) || !Take(payload, count)) {
-                           return Status(StatusCode::kCorruption, "bad WAL batch at lsn " + std::to_string(lsn));
-                         }
-                         for (uint32_t i = 0; i < count; i++) {
-                           uint8_t kind = 0;
-                           uint32_t key_length = 0, value_length = 0;
-                           if (!Take(payload, kind) || !Take(payload, key_length) ||
-                               !Take(payload, value_length) ||
-                               payload.size() < uint64_t{key_length} + value_length) {
-                             return Status(StatusCode::kCorruption, "bad WAL batch at lsn " + std::to_string(lsn));
-                           }
-                           std::string_view key = payload.substr(0, key_length);
-                           MaybeValue value;
-                           if (kind == 1) value = std::string(payload.substr(key_length, value_length));
-                           payload.remove_prefix(key_length + value_length);
-                           active_->Add(first_seq + i, key, std::move(value));
-                         }
-                         next_seq_ = std::max(next_seq_, first_seq + count);
-                         replayed++;
-                         return Status::Ok();
-                       });
+  auto replay = [&](uint64_t lsn, std::string_view payload) -> Status {
+    uint64_t first_seq = 0;
+    uint32_t count = 0;
+    if (!Take(payload, first_seq) || !Take(payload, count)) {
+      return Status(StatusCode::kCorruption, "bad WAL batch at lsn " + std::to_string(lsn));
+    }
+    for (uint32_t i = 0; i < count; i++) {
+      uint8_t kind = 0;
+      uint32_t key_length = 0, value_length = 0;
+      if (!Take(payload, kind) || !Take(payload, key_length) ||
+          !Take(payload, value_length) ||
+          payload.size() < uint64_t{key_length} + value_length) {
+        return Status(StatusCode::kCorruption, "bad WAL batch at lsn " + std::to_string(lsn));
+      }
+      std::string_view key = payload.substr(0, key_length);
+      MaybeValue value;
+      if (kind == 1) value = std::string(payload.substr(key_length, value_length));
+      payload.remove_prefix(key_length + value_length);
+      active_->Add(first_seq + i, key, std::move(value));
+    }
+    next_seq_ = std::max(next_seq_, first_seq + count);
+    replayed++;
+    return Status::Ok();
+  };
+  Result<std::unique_ptr<Wal>> wal = Err(StatusCode::kInvalidArgument, "no WAL");
+  if (!options_.pmem_path.empty() && options_.pmem_wal_bytes > 0) {
+    PmemWalOptions wal_options{options_.pmem_path + ".wal", options_.pmem_wal_bytes, options_.sync};
+    wal = OpenPmemWal(env_, wal_options, superblock_.wal_lsn, replay);
+  } else {
+    WalOptions wal_options{JoinPath(options_.dir, "wal"), options_.sync};
+    wal = Wal::Open(env_, wal_options, superblock_.wal_lsn, replay);
+  }
   if (!wal) return wal.error();
   wal_ = std::move(*wal);
   visible_seq_ = next_seq_ - 1;
@@ -187,11 +197,23 @@ Status Engine::Write(const WriteBatch& batch) {
                                                       std::to_string(kMaxKeySize) + "-byte limit");
     }
   }
+  // A bounded WAL (the PMem ring) must have room for the record: space comes back when a
+  // checkpoint removes what it covers, so a fuller log asks for one early.
+  uint64_t record = kWalRecordSlack + 12;
+  for (const auto& op : batch.ops_) record += 9 + op.key.size() + (op.value ? op.value->size() : 0);
+  uint64_t wal_capacity = wal_->capacity_bytes();
+  if (wal_capacity > 0 && record > wal_capacity / 2) {
+    return Status(StatusCode::kInvalidArgument,
+                  "write batch of " + std::to_string(record) + " bytes does not fit the " +
+                      std::to_string(wal_capacity) + "-byte PMem WAL (half of it at most)");
+  }
+  auto wal_full = [&] { return wal_capacity > 0 && wal_->used_bytes() + record > wal_capacity; };
+  if (wal_capacity > 0 && wal_->used_bytes() > wal_capacity / 2) checkpoint_wanted_.Set();
   // Back-pressure: while a checkpoint freezes the memtable, or the memtable is over twice its
-  // budget (a checkpoint cannot keep up), writers wait: memory stays bounded.
-  while (writes_blocked_ || active_->bytes() > 2 * options_.memtable_bytes) {
+  // budget (a checkpoint cannot keep up), or the WAL is full, writers wait: memory stays bounded.
+  while (writes_blocked_ || active_->bytes() > 2 * options_.memtable_bytes || wal_full()) {
     if (!failed_.ok()) break;
-    if (active_->bytes() > 2 * options_.memtable_bytes) checkpoint_wanted_.Set();
+    if (active_->bytes() > 2 * options_.memtable_bytes || wal_full()) checkpoint_wanted_.Set();
     WakeReason reason = write_gate_.Wait(DeadlineAfter(executor_.Now(), milliseconds(100)));
     if (reason == WakeReason::kCancelled) return WakeStatus(reason, "write");
   }
@@ -401,7 +423,9 @@ Status Engine::DoCheckpoint() {
   changes.shrink_to_fit();
   frozen.reset();
   env_.ReleaseFreeMemory();
-  return wal_->RemoveBefore(boundary);
+  Status removed = wal_->RemoveBefore(boundary);
+  write_gate_.NotifyAll();  // a bounded WAL has room again
+  return removed;
 }
 
 bool Engine::ColdPassDue() const { return cold_ && executor_.Now() >= next_cold_pass_; }

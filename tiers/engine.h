@@ -41,6 +41,10 @@ struct EngineOptions {
   // the path is empty.
   std::string pmem_path;
   uint64_t pmem_bytes = 0;
+  // With pmem_path: the WAL is a ring of this many bytes in `<pmem_path>.wal` (tiers/pmem_wal.h)
+  // instead of segment files on the SSD; 0 keeps it on the SSD. Change it only after a clean
+  // shutdown (which leaves the WAL empty): the other kind's records are not replayed.
+  uint64_t pmem_wal_bytes = 0;
   uint64_t memtable_bytes = 32ULL << 20;  // checkpoint when the active memtable passes this
   // The engine's share of `maxmemory`. When set it replaces cache_bytes and memtable_bytes:
   // memtables get a quarter (memtable_bytes = memory_bytes / 16: the active one may reach twice

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "tests/env_harness.h"
+#include "tests/tiers/engine_helpers.h"
 #include "tests/sim/sim_helpers.h"
 #include "tiers/engine.h"
 
@@ -22,13 +23,9 @@ EngineOptions ColdOptions(const std::string& dir) {
   return options;
 }
 
-std::unique_ptr<Engine> MustOpen(Env& env, const EngineOptions& options) {
-  auto engine = Engine::Open(env, options);
-  REQUIRE_MESSAGE(engine.has_value(), engine.error().ToString());
-  return std::move(*engine);
-}
+using testing_helpers::Key;
+using testing_helpers::MustOpen;
 
-std::string Key(int i) { return fmt::format("key{:06d}", i); }
 // Compressible, like most real values: a short varying head and a repeated tail.
 std::string Value(int i) { return fmt::format("v{}-", i) + std::string(150, 'a' + i % 3); }
 

@@ -7,6 +7,7 @@
 #include "core/aligned_buffer.h"
 #include "core/random.h"
 #include "tests/env_harness.h"
+#include "tests/tiers/engine_helpers.h"
 #include "tests/sim/sim_helpers.h"
 #include "tiers/engine.h"
 
@@ -24,13 +25,9 @@ EngineOptions SmallOptions(const std::string& dir) {
   return options;
 }
 
-std::unique_ptr<Engine> MustOpen(Env& env, const EngineOptions& options) {
-  auto engine = Engine::Open(env, options);
-  REQUIRE_MESSAGE(engine.has_value(), engine.error().ToString());
-  return std::move(*engine);
-}
+using testing_helpers::Key;
+using testing_helpers::MustOpen;
 
-std::string Key(int i) { return fmt::format("key{:06d}", i); }
 std::string Value(int i, size_t size = 20) {
   std::string v = fmt::format("value{}-", i);
   while (v.size() < size) v += static_cast<char>('a' + (v.size() + i) % 26);
@@ -359,6 +356,61 @@ TEST_CASE("engine: an acknowledged batch survives a crash right after it (regres
 
 namespace tierkv::tiers {
 namespace {
+
+EngineOptions PmemWalOptions(const std::string& dir) {
+  EngineOptions options = SmallOptions(dir);
+  options.memtable_bytes = 1 << 20;  // the ring, not the memtable, forces the checkpoints
+  options.pmem_path = JoinPath(dir, "pmem");
+  options.pmem_bytes = 256 << 10;
+  options.pmem_wal_bytes = 64 << 10;
+  return options;
+}
+
+TEST_CASE("engine: a WAL in PMem: a full ring forces checkpoints, nothing acknowledged is lost") {
+  RunInBoth(11, [](Env& env, const std::string& dir) {
+    EngineOptions options = PmemWalOptions(dir);
+    {
+      auto engine = MustOpen(env, options);
+      for (int i = 0; i < 2000; i++) REQUIRE(engine->Put(Key(i), Value(i, 100)).ok());
+      EngineStats stats = engine->stats();
+      CHECK(stats.checkpoints >= 3);  // ~250 KB of records through a 64 KiB ring
+      CHECK(stats.wal.records >= 2000);
+      WriteBatch huge;
+      huge.Put("huge", std::string(40 << 10, 'h'));
+      Status status = engine->Write(huge);
+      CHECK(status.code() == StatusCode::kInvalidArgument);
+      CHECK(status.message().find("PMem WAL") != std::string::npos);
+      REQUIRE(engine->Close().ok());
+    }
+    auto exists = env.Exists(JoinPath(options.dir, "wal"));
+    CHECK_FALSE(exists.value());  // no segment files: the log is in PMem
+    auto engine = MustOpen(env, options);
+    for (int i = 0; i < 2000; i++) REQUIRE(engine->Get(Key(i)).value() == Value(i, 100));
+    REQUIRE(engine->Close().ok());
+  });
+}
+
+TEST_CASE("engine: writes acknowledged through the PMem WAL survive a crash") {
+  for (uint64_t seed = 1; seed <= 10; seed++) {
+    sim::World world(seed, {});
+    testing::CrashBetween(
+        world,
+        [](sim::SimEnv& env) {
+          auto engine = MustOpen(env, PmemWalOptions("/"));
+          for (int i = 0; i < 700; i++) REQUIRE(engine->Put(Key(i), Value(i, 100)).ok());
+          static std::unique_ptr<Engine> keep;  // stays open until the crash
+          keep = std::move(engine);
+        },
+        [seed](sim::SimEnv& env) {
+          auto engine = MustOpen(env, PmemWalOptions("/"));
+          for (int i = 0; i < 700; i++) {
+            auto got = engine->Get(Key(i));
+            REQUIRE_MESSAGE(got.value() == Value(i, 100), "seed " << seed << " key " << i);
+          }
+          REQUIRE(engine->Close().ok());
+        });
+  }
+}
 
 TEST_CASE("engine: a PMem second tier catches nodes evicted from a small DRAM tier") {
   RunInBoth(1, [](Env& env, const std::string& dir) {

@@ -6,6 +6,7 @@
 // the checker: each key must hold its last acknowledged value or the value of its one write in
 // flight at the crash — nothing older, nothing invented. A write error makes the node exit (the
 // engine refuses writes once durability is unknown) and the world restarts it.
+// Half of the seeds keep the WAL in simulated PMem (a 64 KiB ring) with a PMem cache tier.
 // A cold tier is configured (cold-after 300 ms): one write in 50 goes to a rarely written key
 // range whose leaves move to the cold file and back, so crashes hit relocations too.
 // At the end the checker flips one byte in a used page of the data file and restarts: the engine
@@ -38,6 +39,7 @@ struct Shared {
   bool traffic = true;
   bool corrupt_next_boot = false;
   bool corruption_checked = false;
+  bool pmem_wal = false;    // the WAL is a ring in simulated PMem (half of the seeds)
   uint64_t cold_moves = 0;  // the most leaves one boot moved to the cold tier
   uint64_t acked = 0, recoveries = 0, write_errors = 0, detected = 0, io_errors_at_recovery = 0;
 };
@@ -57,6 +59,11 @@ class EngineNode {
     options.checkpoint_interval = milliseconds(100);
     options.cold_dir = "/db/cold";
     options.cold_after = milliseconds(300);
+    if (shared_.pmem_wal) {
+      options.pmem_path = "/pmem/db";
+      options.pmem_bytes = 64 << 10;      // the PMem page-cache tier
+      options.pmem_wal_bytes = 64 << 10;  // small: the ring's back-pressure forces checkpoints
+    }
     auto engine = tiers::Engine::Open(env_, options);
     if (!engine) return Recovered(engine.error());
     engine_ = std::move(*engine);
@@ -166,6 +173,7 @@ class EngineCrash final : public Workload {
 
   void Setup(sim::World& world) override {
     world_ = &world;
+    shared_.pmem_wal = world.prng().Uniform(2) == 0;  // fixed for the world: a WAL kind must not change
     world.AddNode(sim::NodeSpec{"db", 1, [this](sim::SimEnv& env) {
                                   EngineNode node(env, shared_);
                                   node.Run();
@@ -203,7 +211,8 @@ class EngineCrash final : public Workload {
     return "acked=" + std::to_string(shared_.acked) + " recoveries=" + std::to_string(shared_.recoveries) +
            " write_errors=" + std::to_string(shared_.write_errors) +
            " corruption_detected=" + std::to_string(shared_.detected) +
-           " cold_moves=" + std::to_string(shared_.cold_moves);
+           " cold_moves=" + std::to_string(shared_.cold_moves) +
+           (shared_.pmem_wal ? " wal=pmem" : " wal=ssd");
   }
 
  private:
