@@ -493,6 +493,7 @@ EngineStats Engine::stats() const {
   s.live_entries = superblock_.live_entries;
   s.file_pages = allocator_->size_pages();
   s.used_pages = allocator_->used_pages();
+  s.page_reads = file_->reads();
   s.cache = cache_->stats();
   if (pmem_) s.pmem = pmem_->stats();
   if (cold_) s.cold = cold_->stats();

@@ -89,6 +89,7 @@ struct EngineStats {
   uint64_t live_entries = 0;  // in the tree
   uint64_t file_pages = 0;
   uint64_t used_pages = 0;
+  uint64_t page_reads = 0;  // pages read from the page file since open
   CacheStats cache;
   PmemTierStats pmem;
   ColdStats cold;
