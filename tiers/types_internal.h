@@ -1,0 +1,58 @@
+// Internals of the Redis types shared by types.cc (key encoding, metadata, the generic, string,
+// hash, set and sorted-set commands, the reclaimer) and types_list.cc (the list commands). Not
+// part of the interface: include tiers/types.h. The key layout is described there.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/assert.h"
+#include "core/sync.h"
+#include "tiers/engine.h"
+#include "tiers/types.h"
+
+namespace tierkv::tiers {
+namespace types_internal {
+
+// Appends the low `bytes` bytes of `value` to `out`, big-endian.
+void PutBE(std::string& out, uint64_t value, int bytes);
+// Reads `bytes` big-endian bytes of `in` at `offset`.
+uint64_t GetBE(std::string_view in, size_t offset, int bytes);
+
+// The key's metadata record: 'M' | slot | db | key.
+std::string MetaKey(int db, std::string_view key);
+// The prefix of the subkeys of one version of a collection: 'S' | slot | db | key length | key |
+// version.
+std::string SubPrefix(int db, std::string_view key, uint64_t version);
+
+// Adds to `batch` the garbage record that hands `version`'s subkeys to the reclaimer.
+void Retire(WriteBatch& batch, int db, std::string_view key, uint64_t version);
+
+}  // namespace types_internal
+
+// Serialises commands on one key across their suspensions.
+class TypedStore::KeyLock {
+ public:
+  KeyLock(TypedStore& store, int db, std::string_view key)
+      : store_(store), id_(types_internal::MetaKey(db, key)) {
+    auto& slot = store_.locks_[id_];
+    if (!slot) slot = std::make_shared<Mutex>(store_.executor_);
+    mutex_ = slot;
+    Status locked = mutex_->Lock(kNoDeadline, /*interruptible=*/false);
+    TK_ASSERT(locked.ok());
+  }
+  ~KeyLock() {
+    mutex_->Unlock();
+    if (mutex_.use_count() == 2 && !mutex_->locked()) store_.locks_.erase(id_);
+  }
+
+ private:
+  TypedStore& store_;
+  std::string id_;
+  std::shared_ptr<Mutex> mutex_;
+};
+
+}  // namespace tierkv::tiers
