@@ -33,26 +33,45 @@ bool KeyLess(const LeafEntry& entry, std::string_view key) { return entry.key < 
 }  // namespace
 
 Result<std::optional<LeafEntry>> Tree::Seek(const TreeRoot& tree, std::string_view key,
-                                            SeekMode mode) {
+                                            SeekMode mode, NodeRef* leaf) {
   if (tree.height == 0) return std::nullopt;
-  return SeekNode(tree.root, key, mode);
+  return SeekNode(tree.root, key, mode, leaf);
 }
 
-Result<std::optional<LeafEntry>> Tree::First(const TreeRoot& tree) {
-  if (tree.height == 0) return std::nullopt;
-  return Edge(tree.root, true);
+std::optional<LeafEntry> Tree::SeekWithin(const Node& leaf, std::string_view key, SeekMode mode) {
+  const auto& e = leaf.leaf;
+  if (e.empty() || key < e.front().key || key > e.back().key) return std::nullopt;
+  auto lower = std::lower_bound(e.begin(), e.end(), key, KeyLess);
+  auto upper = std::upper_bound(e.begin(), e.end(), key,
+                                [](std::string_view k, const LeafEntry& x) { return k < x.key; });
+  // Inside [front, back] an answer in the leaf is the answer in the tree; at the edges the
+  // neighbour leaf may hold it.
+  switch (mode) {
+    case SeekMode::kGE: if (lower != e.end()) return *lower; break;
+    case SeekMode::kGT: if (upper != e.end()) return *upper; break;
+    case SeekMode::kLE: if (upper != e.begin()) return *(upper - 1); break;
+    case SeekMode::kLT: if (lower != e.begin()) return *(lower - 1); break;
+  }
+  return std::nullopt;
 }
 
-Result<std::optional<LeafEntry>> Tree::Last(const TreeRoot& tree) {
+Result<std::optional<LeafEntry>> Tree::First(const TreeRoot& tree, NodeRef* leaf) {
   if (tree.height == 0) return std::nullopt;
-  return Edge(tree.root, false);
+  return Edge(tree.root, true, leaf);
 }
 
-Result<std::optional<LeafEntry>> Tree::SeekNode(uint64_t page, std::string_view key, SeekMode mode) {
+Result<std::optional<LeafEntry>> Tree::Last(const TreeRoot& tree, NodeRef* leaf) {
+  if (tree.height == 0) return std::nullopt;
+  return Edge(tree.root, false, leaf);
+}
+
+Result<std::optional<LeafEntry>> Tree::SeekNode(uint64_t page, std::string_view key, SeekMode mode,
+                                                NodeRef* leaf) {
   auto node = cache_.Get(page);
   if (!node) return Err(node.error());
   NodeRef n = std::move(*node);
   if (n->type == PageType::kLeaf) {
+    if (leaf != nullptr) *leaf = n;
     const auto& e = n->leaf;
     auto lower = std::lower_bound(e.begin(), e.end(), key, KeyLess);
     auto upper = std::upper_bound(e.begin(), e.end(), key,
@@ -67,20 +86,21 @@ Result<std::optional<LeafEntry>> Tree::SeekNode(uint64_t page, std::string_view 
   }
   const auto& e = n->inner;
   size_t i = ChildFor(e, key, mode == SeekMode::kLT);
-  auto found = SeekNode(e[i].child, key, mode);
+  auto found = SeekNode(e[i].child, key, mode, leaf);
   if (!found || found->has_value()) return found;
   bool forward = mode == SeekMode::kGE || mode == SeekMode::kGT;
-  if (forward && i + 1 < e.size()) return Edge(e[i + 1].child, true);
-  if (!forward && i > 0) return Edge(e[i - 1].child, false);
+  if (forward && i + 1 < e.size()) return Edge(e[i + 1].child, true, leaf);
+  if (!forward && i > 0) return Edge(e[i - 1].child, false, leaf);
   return std::nullopt;
 }
 
-Result<std::optional<LeafEntry>> Tree::Edge(uint64_t page, bool first) {
+Result<std::optional<LeafEntry>> Tree::Edge(uint64_t page, bool first, NodeRef* leaf) {
   while (true) {
     auto node = cache_.Get(page);
     if (!node) return Err(node.error());
     const Node& n = **node;
     if (n.type == PageType::kLeaf) {
+      if (leaf != nullptr) *leaf = *node;
       if (n.leaf.empty()) return std::nullopt;
       return first ? n.leaf.front() : n.leaf.back();
     }

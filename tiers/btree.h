@@ -41,10 +41,17 @@ class Tree {
       : file_(file), cache_(cache), allocator_(allocator) {}
 
   enum class SeekMode { kGE, kGT, kLE, kLT };
-  // The entry nearest `key` in the given direction, or nullopt. Suspends (page reads).
-  Result<std::optional<LeafEntry>> Seek(const TreeRoot& tree, std::string_view key, SeekMode mode);
-  Result<std::optional<LeafEntry>> First(const TreeRoot& tree);
-  Result<std::optional<LeafEntry>> Last(const TreeRoot& tree);
+  // The entry nearest `key` in the given direction, or nullopt. When `leaf` is given it is set to
+  // the leaf holding the entry (iterators step within it without descending again). Suspends
+  // (page reads).
+  Result<std::optional<LeafEntry>> Seek(const TreeRoot& tree, std::string_view key, SeekMode mode,
+                                        NodeRef* leaf = nullptr);
+  // The same answer from `leaf` alone when it is sure to be right: the key lies inside the leaf's
+  // key range and the answer is in the leaf (leaves partition the keys, and nodes never change).
+  // nullopt: ask Seek.
+  static std::optional<LeafEntry> SeekWithin(const Node& leaf, std::string_view key, SeekMode mode);
+  Result<std::optional<LeafEntry>> First(const TreeRoot& tree, NodeRef* leaf = nullptr);
+  Result<std::optional<LeafEntry>> Last(const TreeRoot& tree, NodeRef* leaf = nullptr);
   // The full value of an entry (reads overflow pages). Suspends.
   Result<std::string> ReadValue(const LeafEntry& entry);
   // `length` bytes of an entry's value from `offset`, reading only the pages needed. Suspends.
@@ -86,8 +93,9 @@ class Tree {
   };
   using ChangeIt = std::vector<Change>::const_iterator;
 
-  Result<std::optional<LeafEntry>> SeekNode(uint64_t page, std::string_view key, SeekMode mode);
-  Result<std::optional<LeafEntry>> Edge(uint64_t page, bool first);
+  Result<std::optional<LeafEntry>> SeekNode(uint64_t page, std::string_view key, SeekMode mode,
+                                            NodeRef* leaf);
+  Result<std::optional<LeafEntry>> Edge(uint64_t page, bool first, NodeRef* leaf = nullptr);
   Result<std::vector<Piece>> MergeNode(uint64_t page, ChangeIt begin, ChangeIt end,
                                        MergeResult& result);
   Result<std::vector<Piece>> MergeLeaf(const std::vector<LeafEntry>& old, ChangeIt begin,

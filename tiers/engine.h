@@ -142,6 +142,7 @@ class EngineIterator {
   std::string key_;
   std::optional<std::string> memtable_value_;  // set when the value came from a memtable
   LeafEntry tree_entry_;
+  NodeRef tree_leaf_;  // the leaf of the last tree answer: most steps are answered inside it
 };
 
 class Engine {

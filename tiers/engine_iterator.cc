@@ -1,8 +1,9 @@
 // EngineIterator: merges the snapshot's memtables (newest first) and its tree. Every move is a
-// fresh seek from the current key ("first key > current", "last key < current") in each source:
-// it costs a few cached node lookups per step but stays correct while writers insert into the
-// active memtable and while the fiber is suspended on tree reads. Tombstones hide older versions
-// and are skipped.
+// fresh seek from the current key ("first key > current", "last key < current") in each source,
+// which stays correct while writers insert into the active memtable and while the fiber is
+// suspended on tree reads. In the tree, the leaf of the last answer is kept (nodes of a snapshot's
+// tree never change) and a seek that the leaf can answer does not descend from the root again.
+// Tombstones hide older versions and are skipped.
 #include <limits>
 
 #include "core/assert.h"
@@ -84,9 +85,16 @@ Status EngineIterator::Find(std::string_view key, Tree::SeekMode mode, bool unbo
     };
     consider(*version.active);
     for (const auto& memtable : version.frozen) consider(*memtable);
-    auto entry = unbounded ? (forward ? engine_.tree_->First(version.tree->tree)
-                                      : engine_.tree_->Last(version.tree->tree))
-                           : engine_.tree_->Seek(version.tree->tree, target, mode);
+    Result<std::optional<LeafEntry>> entry = std::nullopt;
+    std::optional<LeafEntry> within;
+    if (!unbounded && tree_leaf_ && (within = Tree::SeekWithin(*tree_leaf_, target, mode))) {
+      entry = std::move(within);
+    } else if (unbounded) {
+      entry = forward ? engine_.tree_->First(version.tree->tree, &tree_leaf_)
+                      : engine_.tree_->Last(version.tree->tree, &tree_leaf_);
+    } else {
+      entry = engine_.tree_->Seek(version.tree->tree, target, mode, &tree_leaf_);
+    }
     if (!entry) return entry.error();
     bool from_tree = entry->has_value() && (!best || better((*entry)->key, best->key));
     if (!best && !from_tree) return Status::Ok();
