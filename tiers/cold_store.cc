@@ -142,6 +142,31 @@ Result<AlignedBuffer> ColdStore::Read(uint64_t id) {
   return pages;
 }
 
+void ColdStore::Load(const std::vector<uint32_t>& live) {
+  TK_ASSERT(live_.empty() && batch_blocks_ == 0);
+  live_ = live;
+  for (uint64_t block = 0; block < live_.size(); block++) {
+    if (live_[block] > 0 && !blocks_.IsUsed(block)) blocks_.MarkUsed(block, 1);
+  }
+}
+
+void ColdStore::Subtract(std::vector<uint32_t>& live, uint64_t id) {
+  uint64_t offset = IdOffset(id), end = offset + IdLength(id);
+  for (uint64_t block = offset / kBlock; block * kBlock < end && block < live.size(); block++) {
+    uint64_t from = std::max(offset, block * kBlock), to = std::min(end, (block + 1) * kBlock);
+    live[block] -= std::min<uint32_t>(live[block], static_cast<uint32_t>(to - from));
+  }
+}
+
+void ColdStore::AddTo(std::vector<uint32_t>& live, uint64_t id) {
+  uint64_t offset = IdOffset(id), end = offset + IdLength(id);
+  for (uint64_t block = offset / kBlock; block * kBlock < end; block++) {
+    if (block >= live.size()) live.resize(block + 1, 0);
+    uint64_t from = std::max(offset, block * kBlock), to = std::min(end, (block + 1) * kBlock);
+    live[block] += static_cast<uint32_t>(to - from);
+  }
+}
+
 void ColdStore::MarkUsed(uint64_t id) { AddLive(IdOffset(id), IdLength(id), +1); }
 
 void ColdStore::Free(uint64_t id) { AddLive(IdOffset(id), IdLength(id), -1); }

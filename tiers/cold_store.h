@@ -65,6 +65,13 @@ class ColdStore {
   void MarkUsed(uint64_t id);
   // The blob is no longer referenced by any tree.
   void Free(uint64_t id);
+  // Live bytes per block, for a checkpoint to save, and their replacement by a saved map at open.
+  const std::vector<uint32_t>& live() const { return live_; }
+  void Load(const std::vector<uint32_t>& live);
+  // Takes blob `id`'s bytes out of a copy of the live map (a blob freed but not yet released).
+  static void Subtract(std::vector<uint32_t>& live, uint64_t id);
+  // Adds blob `id`'s bytes to a live map (a checker rebuilding one).
+  static void AddTo(std::vector<uint32_t>& live, uint64_t id);
   // Counts a promotion (for stats).
   void CountPromotion() { stats_.promoted++; }
   ColdStats stats() const;

@@ -120,13 +120,36 @@ Status Engine::Recover() {
   ResizeCache();
   tree_ = std::make_unique<Tree>(*file_, *cache_, *allocator_);
   TreeRoot root{superblock_.root, superblock_.height};
-  TK_RETURN_IF_ERROR(tree_->ForEachPage(root, [&](PageRun run) {
-    if (IsCold(run.first)) {
-      cold_->MarkUsed(run.first);  // reading a cold node without a cold store already failed
+  // The allocation map the checkpoint saved, or else a walk of its whole tree.
+  bool loaded = false;
+  if (superblock_.alloc_map_page != kNoPage) {
+    auto map = ReadAllocMap();
+    if (map) {
+      bool has_cold = std::any_of(map->cold_live.begin(), map->cold_live.end(),
+                                  [](uint32_t live) { return live > 0; });
+      if (has_cold && !cold_) {
+        return Status(StatusCode::kCorruption,
+                      "the tree in " + path + " references cold nodes but no cold-dir is set");
+      }
+      allocator_->Load(map->pages);
+      if (cold_) cold_->Load(map->cold_live);
+      loaded = true;
     } else {
-      allocator_->MarkUsed(run.first, run.count);
+      log.Warn("allocation map unreadable ({}); rebuilding it from the tree", map.error().ToString());
     }
-  }));
+  }
+  if (!loaded) {
+    TK_RETURN_IF_ERROR(tree_->ForEachPage(root, [&](PageRun run) {
+      if (IsCold(run.first)) {
+        cold_->MarkUsed(run.first);  // reading a cold node without a cold store already failed
+      } else {
+        allocator_->MarkUsed(run.first, run.count);
+      }
+    }));
+    if (superblock_.alloc_map_page != kNoPage) {
+      allocator_->MarkUsed(superblock_.alloc_map_page, superblock_.alloc_map_pages);
+    }
+  }
 
   active_ = std::make_shared<Memtable>();
   next_seq_ = superblock_.next_seq;
@@ -165,6 +188,8 @@ Status Engine::Recover() {
   }
   if (!wal) return wal.error();
   wal_ = std::move(*wal);
+  // Recovered records the checkpoint covers are not needed (and take room in a bounded WAL).
+  TK_RETURN_IF_ERROR(wal_->RemoveBefore(superblock_.wal_lsn));
   visible_seq_ = next_seq_ - 1;
   auto holder = std::make_shared<TreeHolder>();
   holder->tree = root;
@@ -357,9 +382,14 @@ Status Engine::DoCheckpoint() {
   uint64_t next_seq = next_seq_;
   bool cold_work = cold_ && (ColdPassDue() || cache_->HasPromotions());
   if (frozen->entries() == 0 && !cold_work) {
+    // Nothing to do serves the request too (left set, the background loop would spin). Records
+    // before the last checkpoint's LSN may still take room in a bounded WAL (a ring recovered
+    // with them): drop them, or writers waiting for room would wait forever.
+    checkpoint_wanted_.Reset();
     writes_blocked_ = false;
+    Status removed = wal_->RemoveBefore(superblock_.wal_lsn);
     write_gate_.NotifyAll();
-    return Status::Ok();
+    return removed;
   }
   active_ = std::make_shared<Memtable>();
   // Requests made before the freeze are served by this checkpoint (clearing it earlier let
@@ -382,6 +412,7 @@ Status Engine::DoCheckpoint() {
   auto merged = tree_->Merge(old->tree->tree, changes, next.generation);
   Status status = merged ? Status::Ok() : merged.error();
   if (status.ok() && cold_work) status = Relocate(*merged, next.generation);
+  if (status.ok()) status = WriteAllocMap(*merged, next);
   if (status.ok()) status = file_->Sync();
   if (status.ok()) {
     next.root = merged->tree.root;
@@ -426,6 +457,112 @@ Status Engine::DoCheckpoint() {
   Status removed = wal_->RemoveBefore(boundary);
   write_gate_.NotifyAll();  // a bounded WAL has room again
   return removed;
+}
+
+Result<AllocMap> Engine::ReadAllocMap() {
+  uint64_t pages = superblock_.alloc_map_pages;
+  if (pages == 0 || pages > (1ULL << 20)) {
+    return Err(StatusCode::kCorruption, "bad allocation map size in " + file_->path());
+  }
+  AlignedBuffer buffer(pages * kPageSize);
+  TK_RETURN_IF_ERROR_R(file_->ReadRun(superblock_.alloc_map_page, pages, buffer.span()));
+  return DecodeAllocMap(buffer.span(), superblock_.alloc_map_page, file_->path());
+}
+
+Status Engine::WriteAllocMap(Tree::MergeResult& merged, Superblock& next) {
+  // The previous checkpoint's map is replaced (freed once that checkpoint is unreferenced).
+  if (superblock_.alloc_map_page != kNoPage) {
+    merged.freed.push_back(PageRun{superblock_.alloc_map_page, superblock_.alloc_map_pages});
+  }
+  // The map's own pages must be in it: allocate them first, for a size with some headroom
+  // (allocating may grow the file), and retry in the rare case it grew past the headroom.
+  AllocMap map;
+  map.cold_live = cold_ ? cold_->live() : std::vector<uint32_t>{};
+  uint64_t first = 0;
+  uint32_t pages = 0;
+  uint64_t bits = 0;
+  while (true) {
+    bits = allocator_->size_pages() + 64;
+    map.pages.assign(bits, false);
+    pages = AllocMapPages(map);
+    first = allocator_->Allocate(pages);
+    if (allocator_->size_pages() <= bits) break;
+    allocator_->Free(first, pages);
+  }
+  map.pages = allocator_->bits();
+  map.pages.resize(bits, false);
+  // Pages and blobs that only older trees (snapshots, the previous checkpoint) still use are
+  // free for the tree this checkpoint saves: after a restart nothing else exists.
+  auto release = [&](const PageRun& run) {
+    if (IsCold(run.first)) {
+      ColdStore::Subtract(map.cold_live, run.first);
+      return;
+    }
+    for (uint64_t page = run.first; page < run.first + run.count && page < bits; page++) {
+      map.pages[page] = false;
+    }
+  };
+  for (const auto& entry : free_list_->entries) {
+    for (const PageRun& run : entry.runs) release(run);
+  }
+  for (const PageRun& run : merged.freed) release(run);
+  AlignedBuffer buffer(size_t{pages} * kPageSize);
+  EncodeAllocMap(map, first, next.generation, buffer.span());
+  TK_RETURN_IF_ERROR(file_->Write(first, buffer.span()));
+  next.alloc_map_page = first;
+  next.alloc_map_pages = pages;
+  merged.pages_written += pages;
+  return Status::Ok();
+}
+
+Status Engine::VerifyAllocation() {
+  MutexLock lock(checkpoint_mutex_);  // a checkpoint in progress holds unpublished pages
+  TK_RETURN_IF_ERROR(lock.status());
+  std::vector<bool> expect(allocator_->size_pages(), false);
+  std::vector<uint32_t> cold_expect;
+  std::string problem;
+  auto mark = [&](const PageRun& run) {
+    if (IsCold(run.first)) {
+      ColdStore::AddTo(cold_expect, run.first);
+      return;
+    }
+    for (uint64_t page = run.first; page < run.first + run.count; page++) {
+      if (page >= expect.size() || expect[page]) {
+        if (problem.empty()) problem = "page " + std::to_string(page) + " used twice or past the end";
+        continue;
+      }
+      expect[page] = true;
+    }
+  };
+  mark(PageRun{0, kSuperblockPages});
+  if (superblock_.alloc_map_page != kNoPage) {
+    mark(PageRun{superblock_.alloc_map_page, superblock_.alloc_map_pages});
+  }
+  std::shared_ptr<const Version> version = version_;
+  TK_RETURN_IF_ERROR(tree_->ForEachPage(version->tree->tree, mark));
+  for (const auto& entry : free_list_->entries) {
+    for (const PageRun& run : entry.runs) mark(run);
+  }
+  for (uint64_t page = 0; page < expect.size() && problem.empty(); page++) {
+    if (expect[page] != allocator_->IsUsed(page)) {
+      problem = "page " + std::to_string(page) + (expect[page] ? " is in use but free in the map"
+                                                              : " is allocated but unused (leak)");
+    }
+  }
+  if (problem.empty() && cold_) {
+    std::vector<uint32_t> live = cold_->live();
+    size_t size = std::max(live.size(), cold_expect.size());
+    live.resize(size, 0);
+    cold_expect.resize(size, 0);
+    for (size_t block = 0; block < size && problem.empty(); block++) {
+      if (live[block] != cold_expect[block]) {
+        problem = "cold block " + std::to_string(block) + " holds " + std::to_string(live[block]) +
+                  " live bytes, the tree uses " + std::to_string(cold_expect[block]);
+      }
+    }
+  }
+  if (problem.empty()) return Status::Ok();
+  return Status(StatusCode::kCorruption, "allocation map of " + file_->path() + ": " + problem);
 }
 
 bool Engine::ColdPassDue() const { return cold_ && executor_.Now() >= next_cold_pass_; }

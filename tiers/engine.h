@@ -171,6 +171,10 @@ class Engine {
   // Stops background work, checkpoints, closes the WAL. Suspends.
   Status Close();
   EngineStats stats() const;
+  // Walks the current tree and checks that the allocation map marks exactly the pages (and cold
+  // blobs) it uses, those of older trees still referenced, and the saved map: a leaked or doubly
+  // used page is Corruption. For tests and the simulator's checkers. Suspends.
+  Status VerifyAllocation();
 
  private:
   friend class EngineIterator;
@@ -183,6 +187,9 @@ class Engine {
   void BackgroundLoop();
   Status DoCheckpoint();
   bool ColdPassDue() const;
+  // The allocation map a checkpoint saves beside its tree (open then need not walk the tree).
+  Result<AllocMap> ReadAllocMap();
+  Status WriteAllocMap(Tree::MergeResult& merged, Superblock& next);
   // Moves unread leaves out and wanted ones back in, on the tree a checkpoint is building.
   Status Relocate(Tree::MergeResult& merged, uint64_t generation);
   std::shared_ptr<const Snapshot> CurrentSnapshot();

@@ -86,6 +86,8 @@ void EncodeSuperblock(const Superblock& sb, uint64_t page_id, std::span<std::byt
   Put(out, sb.next_seq);
   Put(out, sb.page_count);
   Put(out, sb.live_entries);
+  Put(out, sb.alloc_map_page);
+  Put(out, sb.alloc_map_pages);
   SealPage(page);
 }
 
@@ -99,7 +101,8 @@ Result<Superblock> DecodeSuperblock(std::span<const std::byte, kPageSize> page, 
   Reader in(page, kPageHeaderSize + sizeof(kMagic));
   Superblock sb;
   bool ok = in.Get(sb.generation) && in.Get(sb.root) && in.Get(sb.height) && in.Get(sb.wal_lsn) &&
-            in.Get(sb.next_seq) && in.Get(sb.page_count) && in.Get(sb.live_entries);
+            in.Get(sb.next_seq) && in.Get(sb.page_count) && in.Get(sb.live_entries) &&
+            in.Get(sb.alloc_map_page) && in.Get(sb.alloc_map_pages);
   if (!ok) return Err(Malformed(file, page_id, "short superblock"));
   return sb;
 }
@@ -330,6 +333,71 @@ Result<std::vector<InnerEntry>> DecodeInner(std::span<const std::byte> pages,
     }
   }
   return entries;
+}
+
+namespace {
+size_t AllocMapBytes(const AllocMap& map) {
+  return 8 + (map.pages.size() + 7) / 8 + 8 + 4 * map.cold_live.size();
+}
+}  // namespace
+
+uint32_t AllocMapPages(const AllocMap& map) {
+  return static_cast<uint32_t>((AllocMapBytes(map) + kPagePayload - 1) / kPagePayload);
+}
+
+void EncodeAllocMap(const AllocMap& map, uint64_t first, uint64_t generation,
+                    std::span<std::byte> pages) {
+  std::vector<std::byte> payload(AllocMapBytes(map));
+  std::byte* out = payload.data();
+  Put(out, static_cast<uint64_t>(map.pages.size()));
+  for (size_t i = 0; i < map.pages.size(); i++) {
+    if (map.pages[i]) out[i / 8] |= std::byte{static_cast<uint8_t>(1u << (i % 8))};
+  }
+  out += (map.pages.size() + 7) / 8;
+  Put(out, static_cast<uint64_t>(map.cold_live.size()));
+  for (uint32_t live : map.cold_live) Put(out, live);
+  uint32_t n = AllocMapPages(map);
+  TK_ASSERT(pages.size() == size_t{n} * kPageSize);
+  std::memset(pages.data(), 0, pages.size());
+  for (uint32_t i = 0; i < n; i++) {
+    std::span<std::byte, kPageSize> page(pages.data() + size_t{i} * kPageSize, kPageSize);
+    size_t begin = size_t{i} * kPagePayload;
+    size_t length = std::min(kPagePayload, payload.size() - begin);
+    std::memcpy(page.data() + kPageHeaderSize, payload.data() + begin, length);
+    WriteHeader(page, PageHeader{0, first + i, generation,
+                                 static_cast<uint16_t>(PageType::kAllocMap),
+                                 static_cast<uint16_t>(i & 0xffff), static_cast<uint32_t>(length)});
+    SealPage(page);
+  }
+}
+
+Result<AllocMap> DecodeAllocMap(std::span<const std::byte> pages, uint64_t first,
+                                const std::string& file) {
+  std::vector<std::byte> payload;
+  for (size_t i = 0; i < pages.size() / kPageSize; i++) {
+    std::span<const std::byte> page = pages.subspan(i * kPageSize, kPageSize);
+    PageHeader header = ReadHeader(page);
+    if (header.type != static_cast<uint16_t>(PageType::kAllocMap) ||
+        header.count != (i & 0xffff) || header.used > kPagePayload) {
+      return Err(Malformed(file, first + i, "bad allocation map page"));
+    }
+    auto bytes = page.subspan(kPageHeaderSize, header.used);
+    payload.insert(payload.end(), bytes.begin(), bytes.end());
+  }
+  Reader in(payload, 0);
+  AllocMap map;
+  uint64_t bits = 0, blocks = 0;
+  if (!in.Get(bits) || bits > payload.size() * 8) return Err(Malformed(file, first, "bad map size"));
+  std::string bytes;
+  if (!in.GetString((bits + 7) / 8, bytes)) return Err(Malformed(file, first, "short map"));
+  map.pages.resize(bits);
+  for (uint64_t i = 0; i < bits; i++) map.pages[i] = (static_cast<uint8_t>(bytes[i / 8]) >> (i % 8)) & 1;
+  if (!in.Get(blocks) || blocks > payload.size()) return Err(Malformed(file, first, "bad cold map"));
+  map.cold_live.resize(blocks);
+  for (uint32_t& live : map.cold_live) {
+    if (!in.Get(live) || live > kPageSize) return Err(Malformed(file, first, "bad cold map"));
+  }
+  return map;
 }
 
 }  // namespace tierkv::tiers

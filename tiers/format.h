@@ -42,6 +42,7 @@ enum class PageType : uint16_t {
   kInner = 3,
   kOverflow = 4,
   kContinuation = 5,  // second and later pages of a wide node
+  kAllocMap = 6,      // the allocation map a checkpoint saves (open need not walk the tree)
 };
 
 struct PageHeader {
@@ -78,7 +79,27 @@ struct Superblock {
   uint64_t next_seq = 1;    // first sequence number not used by the checkpoint
   uint64_t page_count = kSuperblockPages;  // pages in the file covered by this checkpoint
   uint64_t live_entries = 0;
+  // The allocation map of this checkpoint: `alloc_map_pages` pages from `alloc_map_page`
+  // (kNoPage: none; open then walks the tree).
+  uint64_t alloc_map_page = kNoPage;
+  uint32_t alloc_map_pages = 0;
 };
+
+// The allocation map's payload, spread over kAllocMap pages (each page's `count` is its index in
+// the run, `used` its payload bytes): u64 page bits | the page bitmap (bit i of byte i/8: page i
+// is used) | u64 cold blocks | u32 live bytes per cold block.
+struct AllocMap {
+  std::vector<bool> pages;
+  std::vector<uint32_t> cold_live;
+};
+// Pages the encoded map takes.
+uint32_t AllocMapPages(const AllocMap& map);
+// Encodes into `pages` (AllocMapPages * kPageSize bytes) starting at page id `first`, sealed.
+void EncodeAllocMap(const AllocMap& map, uint64_t first, uint64_t generation,
+                    std::span<std::byte> pages);
+// Decodes verified pages; Corruption when malformed.
+Result<AllocMap> DecodeAllocMap(std::span<const std::byte> pages, uint64_t first,
+                                const std::string& file);
 void EncodeSuperblock(const Superblock& superblock, uint64_t page_id,
                       std::span<std::byte, kPageSize> page);
 Result<Superblock> DecodeSuperblock(std::span<const std::byte, kPageSize> page, uint64_t page_id,

@@ -79,6 +79,22 @@ void PageAllocator::MarkUsed(uint64_t first, uint64_t count) {
   while (search_from_ < used_.size() && used_[search_from_]) search_from_++;
 }
 
+void PageAllocator::Load(const std::vector<bool>& used) {
+  uint64_t size = std::max<uint64_t>(used_.size(), used.size());
+  used_.assign(size, false);
+  used_count_ = 0;
+  search_from_ = kSuperblockPages;
+  for (uint64_t page = 0; page < used.size(); page++) {
+    if (used[page]) {
+      used_[page] = true;
+      used_count_++;
+    }
+  }
+  if (!used_[0]) MarkUsed(0, 1);
+  if (!used_[1]) MarkUsed(1, 1);
+  while (search_from_ < used_.size() && used_[search_from_]) search_from_++;
+}
+
 void PageAllocator::Free(uint64_t first, uint64_t count) {
   TK_ASSERT(first >= kSuperblockPages && first + count <= used_.size());
   for (uint64_t page = first; page < first + count; page++) {

@@ -55,6 +55,9 @@ class PageAllocator {
   bool IsUsed(uint64_t page) const { return page < used_.size() && used_[page]; }
   uint64_t size_pages() const { return used_.size(); }
   uint64_t used_pages() const { return used_count_; }
+  // The whole map, for a checkpoint to save, and its replacement by a saved one at open.
+  const std::vector<bool>& bits() const { return used_; }
+  void Load(const std::vector<bool>& used);
 
  private:
   std::vector<bool> used_;

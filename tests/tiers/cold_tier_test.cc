@@ -98,6 +98,7 @@ TEST_CASE("engine: cold tier moves unread leaves out compressed, reads promote t
 }
 
 TEST_CASE("engine: a damaged cold blob is reported naming the cold file, never a wrong answer") {
+  // (The error found last is checked.)
   sim::World world(9, {});
   std::string error;
   testing::CrashBetween(
@@ -119,10 +120,20 @@ TEST_CASE("engine: a damaged cold blob is reported naming the cold file, never a
         REQUIRE((*file)->Sync().ok());
       },
       [&](sim::SimEnv& env) {
-        // Open walks the tree (cold leaves included), so the damage is found there.
+        // Open reads the saved allocation map, not the leaves: the damage is found by the reads,
+        // each of which returns the right value or an error.
         auto engine = Engine::Open(env, ColdOptions("/"));
-        REQUIRE_FALSE(engine.has_value());
-        error = engine.error().ToString();
+        REQUIRE(engine.has_value());
+        for (int i = 0; i < kKeys; i++) {
+          auto got = (*engine)->Get(Key(i));
+          if (!got) {
+            error = got.error().ToString();
+            continue;
+          }
+          REQUIRE(got->has_value());
+          CHECK(**got == Value(i));
+        }
+        (void)(*engine)->Close();  // its checkpoint may fail too: promotions read the damage
       });
   CHECK(error.find("Corruption") != std::string::npos);
   CHECK(error.find("/cold/cold") != std::string::npos);

@@ -123,11 +123,15 @@ struct Run {
              (crash_alternative ? "; or" + describe(*crash_alternative) : std::string()));
       }
       crash_alternative.reset();
+      Status allocation = engine.VerifyAllocation();
+      if (!allocation.ok()) return Fail(allocation.ToString()), void(finished = true);
     }
     while (next < ops.size() && errors.empty()) {
       const Op& op = ops[next++];
       if (!Step(env, engine, op)) return;  // crashing
     }
+    Status allocation = engine.VerifyAllocation();  // with snapshots and checkpoints behind
+    if (!allocation.ok()) Fail(allocation.ToString());
     if (!engine.Close().ok()) Fail("close");
     finished = true;
   }

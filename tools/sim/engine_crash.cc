@@ -109,6 +109,8 @@ class EngineNode {
       found[it->key()] = *value;
       status = it->Next();
     }
+    // The allocation map (saved by the checkpoint, or rebuilt) must match the tree exactly.
+    if (status.ok()) status = engine_->VerifyAllocation();
     if (!status.ok()) {
       Recovered(status);
       return false;
