@@ -7,12 +7,20 @@
 
 namespace tierkv::tiers {
 
+namespace {
+// Heap bytes glibc malloc takes for a string's buffer: none for short strings (stored inline), else
+// the request (capacity + NUL) plus its 8-byte chunk header, rounded up to 16.
+size_t StringHeap(const std::string& s) {
+  constexpr size_t kInline = 15;  // libstdc++'s short-string capacity
+  return s.capacity() <= kInline ? 0 : (s.capacity() + 1 + 8 + 15) / 16 * 16;
+}
+}  // namespace
+
 size_t NodeMemory(const Node& node) {
   size_t bytes = sizeof(Node) + 64;  // node, control block, index entry
-  for (const LeafEntry& entry : node.leaf) {
-    bytes += sizeof(LeafEntry) + entry.key.capacity() + entry.value.capacity();
-  }
-  for (const InnerEntry& entry : node.inner) bytes += sizeof(InnerEntry) + entry.key.capacity();
+  bytes += node.leaf.capacity() * sizeof(LeafEntry) + node.inner.capacity() * sizeof(InnerEntry);
+  for (const LeafEntry& entry : node.leaf) bytes += StringHeap(entry.key) + StringHeap(entry.value);
+  for (const InnerEntry& entry : node.inner) bytes += StringHeap(entry.key);
   return bytes;
 }
 
