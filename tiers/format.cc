@@ -135,26 +135,34 @@ uint32_t InnerPages(const std::vector<InnerEntry>& entries) {
 
 namespace {
 
-// Writes a node's payload into its pages: the first page gets the node header, later pages a
-// continuation header; every page is sealed.
-void SealNode(const std::vector<std::byte>& payload, PageType type, size_t count, uint64_t page_id,
-              uint64_t generation, std::span<std::byte> pages) {
-  uint32_t n = NodePages(payload.size());
-  TK_ASSERT(pages.size() == size_t{n} * kPageSize && count < 65536);
+// Spreads `payload` over `pages` (kPagePayload bytes each) and seals every page with the header
+// `header(i, bytes in page i)` returns.
+template <typename HeaderFn>
+void ScatterPayload(const std::vector<std::byte>& payload, std::span<std::byte> pages,
+                    HeaderFn header) {
   std::memset(pages.data(), 0, pages.size());
-  for (uint32_t i = 0; i < n; i++) {
-    std::span<std::byte, kPageSize> page(pages.data() + size_t{i} * kPageSize, kPageSize);
-    size_t begin = size_t{i} * kPagePayload;
+  for (size_t i = 0; i < pages.size() / kPageSize; i++) {
+    std::span<std::byte, kPageSize> page(pages.data() + i * kPageSize, kPageSize);
+    size_t begin = i * kPagePayload;
     size_t length = std::min(kPagePayload, payload.size() - begin);
     std::memcpy(page.data() + kPageHeaderSize, payload.data() + begin, length);
-    PageHeader header = i == 0
-        ? PageHeader{0, page_id, generation, static_cast<uint16_t>(type),
-                     static_cast<uint16_t>(count), static_cast<uint32_t>(payload.size())}
-        : PageHeader{0, page_id + i, generation, static_cast<uint16_t>(PageType::kContinuation),
-                     static_cast<uint16_t>(i), static_cast<uint32_t>(length)};
-    WriteHeader(page, header);
+    WriteHeader(page, header(i, length));
     SealPage(page);
   }
+}
+
+// Writes a node's payload into its pages: the first page gets the node header, later pages a
+// continuation header.
+void SealNode(const std::vector<std::byte>& payload, PageType type, size_t count, uint64_t page_id,
+              uint64_t generation, std::span<std::byte> pages) {
+  TK_ASSERT(pages.size() == size_t{NodePages(payload.size())} * kPageSize && count < 65536);
+  ScatterPayload(payload, pages, [&](size_t i, size_t length) {
+    return i == 0 ? PageHeader{0, page_id, generation, static_cast<uint16_t>(type),
+                               static_cast<uint16_t>(count), static_cast<uint32_t>(payload.size())}
+                  : PageHeader{0, page_id + i, generation,
+                               static_cast<uint16_t>(PageType::kContinuation),
+                               static_cast<uint16_t>(i), static_cast<uint32_t>(length)};
+  });
 }
 
 // Serializes entries: offsets first, then each entry through `put_entry`.
@@ -356,19 +364,11 @@ void EncodeAllocMap(const AllocMap& map, uint64_t first, uint64_t generation,
   out += (map.pages.size() + 7) / 8;
   Put(out, static_cast<uint64_t>(map.cold_live.size()));
   for (uint32_t live : map.cold_live) Put(out, live);
-  uint32_t n = AllocMapPages(map);
-  TK_ASSERT(pages.size() == size_t{n} * kPageSize);
-  std::memset(pages.data(), 0, pages.size());
-  for (uint32_t i = 0; i < n; i++) {
-    std::span<std::byte, kPageSize> page(pages.data() + size_t{i} * kPageSize, kPageSize);
-    size_t begin = size_t{i} * kPagePayload;
-    size_t length = std::min(kPagePayload, payload.size() - begin);
-    std::memcpy(page.data() + kPageHeaderSize, payload.data() + begin, length);
-    WriteHeader(page, PageHeader{0, first + i, generation,
-                                 static_cast<uint16_t>(PageType::kAllocMap),
-                                 static_cast<uint16_t>(i & 0xffff), static_cast<uint32_t>(length)});
-    SealPage(page);
-  }
+  TK_ASSERT(pages.size() == size_t{AllocMapPages(map)} * kPageSize);
+  ScatterPayload(payload, pages, [&](size_t i, size_t length) {
+    return PageHeader{0, first + i, generation, static_cast<uint16_t>(PageType::kAllocMap),
+                      static_cast<uint16_t>(i & 0xffff), static_cast<uint32_t>(length)};
+  });
 }
 
 Result<AllocMap> DecodeAllocMap(std::span<const std::byte> pages, uint64_t first,
