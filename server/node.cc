@@ -11,6 +11,7 @@
 #include "core/sync.h"
 #include "net/connection.h"
 #include "server/commands.h"
+#include "server/shards.h"
 
 namespace tierkv::server {
 namespace {
@@ -102,39 +103,6 @@ class ShardServer {
   uint64_t next_connection_id_ = 1;
   std::unordered_map<uint64_t, FiberHandle> connections_;  // live connection fibers by id
 };
-
-// Runs `task(index)` in a fiber on each executor of `executors` and waits, on the calling
-// executor, until all have finished. Returns the first failure, or Ok. Suspends, uninterruptibly:
-// the tasks may reference the caller's stack, which must outlive them.
-Status RunOnExecutors(Env& env, std::span<const int> executors,
-                      const std::function<Status(int)>& task) {
-  Executor& home = env.CurrentExecutor();
-  struct Gather {
-    explicit Gather(Executor& executor) : done(executor) {}
-    WaitQueue done;
-    size_t pending = 0;
-    Status first_error;
-  };
-  // Shared: the last reference may be dropped on another executor after the caller returned.
-  auto gather = std::make_shared<Gather>(home);
-  gather->pending = executors.size();
-  const int home_index = home.index();
-  for (int index : executors) {
-    env.Post(index, [&env, gather, task, index, home_index] {
-      Status status = task(index);
-      env.Post(home_index, [gather, status] {
-        if (!status.ok() && gather->first_error.ok()) gather->first_error = status;
-        gather->pending--;
-        gather->done.NotifyAll();
-      });
-    });
-  }
-  while (gather->pending > 0) {  // bounded: one wake-up per executor
-    WakeReason reason = gather->done.Wait(kNoDeadline, /*interruptible=*/false);
-    TK_ASSERT(reason == WakeReason::kWoken);
-  }
-  return gather->first_error;
-}
 
 std::vector<int> ExecutorRange(int first, int end) {
   std::vector<int> indexes;
