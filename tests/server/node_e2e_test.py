@@ -234,6 +234,34 @@ def test_second_server_refused(server_path, port, data_dir):
           f"stderr={done.stderr[-300:]!r}")
 
 
+def test_config_file(server_path, scratch):
+    """`tierkv-server tierkv.conf --port N`: the repository's example file, options overriding
+    it; a bad setting stops the server with the line and the reason."""
+    example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tierkv.conf")
+    port = free_port()
+    data_dir = os.path.join(scratch, "conf-data")
+    server = subprocess.Popen([server_path, example, "--port", str(port), "--threads", "1",
+                               "--dir", data_dir], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        serving = wait_until_serving(port, server)
+        check(serving, "tierkv.conf --port N: serves on N")
+        check(os.path.isdir(data_dir), "tierkv.conf --dir: data directory from the option")
+        server.send_signal(signal.SIGTERM)
+        check(server.wait(timeout=STOP_TIMEOUT_S) == 0, "tierkv.conf: SIGTERM exit 0")
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=STOP_TIMEOUT_S)
+    bad = os.path.join(scratch, "bad.conf")
+    with open(bad, "w") as conf:
+        conf.write("# comment\nport 6379\nmaxmemory 12zz\n")
+    done = subprocess.run([server_path, bad], capture_output=True, timeout=STOP_TIMEOUT_S)
+    check(done.returncode == 1, "bad config file: exit 1", f"rc={done.returncode}")
+    check(b":3: >>> 'maxmemory 12zz': argument must be a memory value" in done.stderr,
+          "bad config file: line and reason", f"stderr={done.stderr!r}")
+
+
 def main():
     server_path = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="tierkv-e2e-") as scratch:
@@ -243,7 +271,7 @@ def main():
         with open(log_path, "wb") as log:
             server = subprocess.Popen(
                 [server_path, "--port", str(port), "--bind", HOST, "--threads", "2", "--dir",
-                 data_dir, "--loglevel", "info"], stdout=log, stderr=subprocess.STDOUT)
+                 data_dir, "--loglevel", "notice"], stdout=log, stderr=subprocess.STDOUT)
         try:
             serving = wait_until_serving(port, server)
             check(serving, "server starts and answers")
@@ -276,6 +304,7 @@ def main():
                     print("--- server log ---")
                     print(log.read().decode(errors="replace")[-4000:])
         test_port_in_use(server_path, data_dir)
+        test_config_file(server_path, scratch)
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0
 
