@@ -345,7 +345,7 @@ std::optional<std::vector<std::string>> SplitArgs(std::string_view line) {
         } else {
           current += c;
         }
-      } else if (end || is_space(c)) {
+      } else if (end || c == ' ' || c == '\n' || c == '\r' || c == '\t') {
         done = true;
       } else if (c == '"') {
         in_double = true;
@@ -416,6 +416,51 @@ size_t Config::IndexOf(const SettingSpec& spec) const {
   return index;
 }
 
+namespace {
+
+// The value of an enum setting in its canonical spelling, or Redis's error.
+std::string ParseEnum(const SettingSpec& spec, std::string_view arg, std::string& text) {
+  for (std::string_view allowed : spec.allowed) {
+    if (EqualsNoCase(allowed, arg)) {
+      text = allowed;
+      return "";
+    }
+  }
+  for (auto [alias, level] : kLogLevelAliases) {
+    if (spec.name == "loglevel" && EqualsNoCase(alias, arg)) {
+      text = level;
+      return "";
+    }
+  }
+  std::string error = "argument must be one of the following: ";
+  for (size_t i = 0; i < spec.allowed.size(); i++) {
+    error += (i ? ", " : "") + std::string(spec.allowed[i]);
+  }
+  return error;
+}
+
+// An integer, size or duration within the setting's bounds, or Redis's error.
+std::string ParseNumber(const SettingSpec& spec, std::string_view arg, int64_t& number) {
+  if (spec.type == SettingType::kBytes) {
+    auto bytes = ParseMemory(arg);
+    if (!bytes || *bytes > static_cast<uint64_t>(INT64_MAX)) {
+      return "argument must be a memory value";
+    }
+    number = static_cast<int64_t>(*bytes);
+  } else {
+    auto parsed = ParseInt(arg);
+    if (!parsed) return "argument couldn't be parsed into an integer";
+    number = *parsed;
+  }
+  if (number < spec.min || number > spec.max) {
+    return fmt::format("argument must be between {} and {} inclusive", spec.min, spec.max);
+  }
+  if (spec.name == "hz") number = std::clamp<int64_t>(number, 1, 500);  // Redis's updateHZ
+  return "";
+}
+
+}  // namespace
+
 std::string Config::Apply(const SettingSpec& spec, const std::vector<std::string>& args) {
   Entry& value = values_[IndexOf(spec)];
   std::string_view name = spec.name;
@@ -435,45 +480,16 @@ std::string Config::Apply(const SettingSpec& spec, const std::vector<std::string
       value.text = lower;
       return "";
     }
-    case SettingType::kEnum: {
-      for (std::string_view allowed : spec.allowed) {
-        if (EqualsNoCase(allowed, args[0])) {
-          value.text = allowed;
-          return "";
-        }
-      }
-      for (auto [alias, level] : kLogLevelAliases) {
-        if (name == "loglevel" && EqualsNoCase(alias, args[0])) {
-          value.text = level;
-          return "";
-        }
-      }
-      std::string error = "argument must be one of the following: ";
-      for (size_t i = 0; i < spec.allowed.size(); i++) {
-        error += (i ? ", " : "") + std::string(spec.allowed[i]);
-      }
-      return error;
-    }
+    case SettingType::kEnum:
+      return ParseEnum(spec, args[0], value.text);
     case SettingType::kInt:
     case SettingType::kDurationSeconds:
     case SettingType::kBytes: {
-      std::optional<int64_t> number;
-      if (spec.type == SettingType::kBytes) {
-        auto bytes = ParseMemory(args[0]);
-        if (!bytes || *bytes > static_cast<uint64_t>(INT64_MAX)) {
-          return "argument must be a memory value";
-        }
-        number = static_cast<int64_t>(*bytes);
-      } else {
-        number = ParseInt(args[0]);
-        if (!number) return "argument couldn't be parsed into an integer";
-      }
-      if (*number < spec.min || *number > spec.max) {
-        return fmt::format("argument must be between {} and {} inclusive", spec.min, spec.max);
-      }
-      if (name == "hz") number = std::clamp<int64_t>(*number, 1, 500);  // as Redis's updateHZ
-      value.number = *number;
-      value.text = std::to_string(*number);
+      int64_t number = 0;
+      std::string error = ParseNumber(spec, args[0], number);
+      if (!error.empty()) return error;
+      value.number = number;
+      value.text = std::to_string(number);
       return "";
     }
     case SettingType::kSpecial:
@@ -484,31 +500,8 @@ std::string Config::Apply(const SettingSpec& spec, const std::vector<std::string
     if (args.empty() || (args.size() == 1 && args[0].empty())) {
       return "tierkv needs at least one bind address";
     }
-    std::string text;
-    for (const std::string& address : args) text += (text.empty() ? "" : " ") + address;
-    value.text = text;
-    return "";
-  }
-  if (name == "save") {
-    std::vector<std::string> pairs = args;
-    if (pairs.size() == 1 && pairs[0].empty()) pairs.clear();  // save "" turns saving off
-    if (pairs.size() % 2 != 0) return "Invalid save parameters";
-    std::vector<std::pair<int64_t, int64_t>> parsed;
-    for (size_t i = 0; i < pairs.size(); i += 2) {
-      auto seconds = ParseInt(pairs[i]);
-      auto changes = ParseInt(pairs[i + 1]);
-      if (!seconds || !changes || *seconds < 1 || *changes < 0) return "Invalid save parameters";
-      parsed.emplace_back(*seconds, *changes);
-    }
-    // In a file, the first `save` line replaces the defaults and later ones add to it; CONFIG
-    // SET replaces (Redis 7.0 setConfigSaveOption).
-    if (!loading_ || !save_loaded_in_this_load_) save_.clear();
-    if (loading_) save_loaded_in_this_load_ = true;
-    save_.insert(save_.end(), parsed.begin(), parsed.end());
     value.text.clear();
-    for (auto [seconds, changes] : save_) {
-      value.text += fmt::format("{}{} {}", value.text.empty() ? "" : " ", seconds, changes);
-    }
+    for (const std::string& address : args) value.text += (value.text.empty() ? "" : " ") + address;
     return "";
   }
   if (name == "notify-keyspace-events") {
@@ -518,30 +511,56 @@ std::string Config::Apply(const SettingSpec& spec, const std::vector<std::string
     value.text = NotifyText(*flags);
     return "";
   }
-  if (name == "client-output-buffer-limit") {
-    if (args.size() % 4 != 0) return "Wrong number of arguments in buffer limit configuration.";
-    OutputBufferLimit limits[3] = {output_limits_[0], output_limits_[1], output_limits_[2]};
-    for (size_t i = 0; i < args.size(); i += 4) {
-      auto client_class = ClientClassByName(args[i]);
-      if (!client_class) return "Invalid client class specified in buffer limit configuration.";
-      auto hard = ParseMemory(args[i + 1]);
-      auto soft = ParseMemory(args[i + 2]);
-      auto soft_seconds = ParseInt(args[i + 3]);
-      if (!hard || !soft || !soft_seconds || *soft_seconds < 0) {
-        return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
-      }
-      limits[*client_class] = {*hard, *soft, *soft_seconds};
-    }
-    value.text.clear();
-    for (int i = 0; i < 3; i++) {
-      output_limits_[i] = limits[i];
-      value.text += fmt::format("{}{} {} {} {}", i ? " " : "", kClientClassNames[i],
-                                limits[i].hard_bytes, limits[i].soft_bytes,
-                                limits[i].soft_seconds);
-    }
-    return "";
-  }
+  if (name == "save") return ApplySave(args, value.text);
+  if (name == "client-output-buffer-limit") return ApplyOutputLimits(args, value.text);
   TK_UNREACHABLE();
+}
+
+std::string Config::ApplySave(const std::vector<std::string>& args, std::string& text) {
+  std::vector<std::string> pairs = args;
+  if (pairs.size() == 1 && pairs[0].empty()) pairs.clear();  // save "" turns saving off
+  if (pairs.size() % 2 != 0) return "Invalid save parameters";
+  std::vector<std::pair<int64_t, int64_t>> parsed;
+  for (size_t i = 0; i < pairs.size(); i += 2) {
+    auto seconds = ParseInt(pairs[i]);
+    auto changes = ParseInt(pairs[i + 1]);
+    if (!seconds || !changes || *seconds < 1 || *changes < 0) return "Invalid save parameters";
+    parsed.emplace_back(*seconds, *changes);
+  }
+  // In one load, the first `save` line replaces the defaults and later ones add to it; CONFIG
+  // SET replaces (Redis 7.0 setConfigSaveOption).
+  if (!loading_ || !save_loaded_in_this_load_) save_.clear();
+  if (loading_) save_loaded_in_this_load_ = true;
+  save_.insert(save_.end(), parsed.begin(), parsed.end());
+  text.clear();
+  for (auto [seconds, changes] : save_) {
+    text += fmt::format("{}{} {}", text.empty() ? "" : " ", seconds, changes);
+  }
+  return "";
+}
+
+std::string Config::ApplyOutputLimits(const std::vector<std::string>& args, std::string& text) {
+  // Redis checks every group before changing any (updateClientOutputBufferLimit).
+  if (args.size() % 4 != 0) return "Wrong number of arguments in buffer limit configuration.";
+  OutputBufferLimit limits[3] = {output_limits_[0], output_limits_[1], output_limits_[2]};
+  for (size_t i = 0; i < args.size(); i += 4) {
+    auto client_class = ClientClassByName(args[i]);
+    if (!client_class) return "Invalid client class specified in buffer limit configuration.";
+    auto hard = ParseMemory(args[i + 1]);
+    auto soft = ParseMemory(args[i + 2]);
+    auto soft_seconds = ParseInt(args[i + 3]);
+    if (!hard || !soft || !soft_seconds || *soft_seconds < 0) {
+      return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+    }
+    limits[*client_class] = {*hard, *soft, *soft_seconds};
+  }
+  text.clear();
+  for (int i = 0; i < 3; i++) {
+    output_limits_[i] = limits[i];
+    text += fmt::format("{}{} {} {} {}", i ? " " : "", kClientClassNames[i], limits[i].hard_bytes,
+                        limits[i].soft_bytes, limits[i].soft_seconds);
+  }
+  return "";
 }
 
 Status Config::ApplyLine(std::string_view raw_line, std::string_view origin, int line_number) {

@@ -149,6 +149,8 @@ class Config {
   // Redis's words ("argument must be a memory value");
   // `save` lines accumulate across one load (loading_).
   std::string Apply(const SettingSpec& spec, const std::vector<std::string>& args);
+  std::string ApplySave(const std::vector<std::string>& args, std::string& text);
+  std::string ApplyOutputLimits(const std::vector<std::string>& args, std::string& text);
   Status ApplyLine(std::string_view line, std::string_view origin, int line_number);
   Status LoadText(std::string_view text, std::string_view origin);
   // The lines CONFIG REWRITE writes for `spec`; `force`: append it even where the file has no
