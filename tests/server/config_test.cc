@@ -4,7 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "tests/env_harness.h"
 
@@ -347,6 +349,30 @@ TEST_CASE("config: EngineOptions per shard") {
   CHECK(plain.memory_bytes == 0);
   CHECK(plain.pmem_path.empty());
   CHECK(plain.cold_dir.empty());
+}
+
+std::string ReadSourceFile(const std::string& relative_path) {
+  std::ifstream file(std::string(TIERKV_SOURCE_ROOT) + "/" + relative_path);
+  REQUIRE(file.good());
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+TEST_CASE("config: tierkv.conf shows every default and docs/config.md lists every setting") {
+  Config example;
+  Status loaded = example.LoadFile(ReadSourceFile("tierkv.conf"), "tierkv.conf");
+  REQUIRE_MESSAGE(loaded.ok(), loaded.message());
+  std::vector<std::string> all = {"*"};
+  CHECK(example.Get(all) == Config().Get(all));
+  std::string example_text = ReadSourceFile("tierkv.conf");
+  std::string docs = ReadSourceFile("docs/config.md");
+  for (const SettingSpec& spec : AllSettings()) {
+    CHECK_MESSAGE(example_text.find("\n" + std::string(spec.name) + " ") != std::string::npos,
+                  spec.name);
+    CHECK_MESSAGE(docs.find("| `" + std::string(spec.name) + "` |") != std::string::npos,
+                  spec.name);
+  }
 }
 
 }  // namespace
