@@ -85,6 +85,8 @@ struct OutputBufferLimit {
 };
 enum class ClientClass { kNormal = 0, kReplica = 1, kPubsub = 2 };
 
+// A value type: copy it to hand a snapshot to other executors. Not thread-safe; one owner (the
+// command layer, on one executor) changes it.
 class Config {
  public:
   // Every setting at its default.
@@ -132,7 +134,7 @@ class Config {
   bool Bool(std::string_view name) const;
   const std::string& String(std::string_view name) const;  // kString, kEnum (canonical lower case)
 
-  std::vector<std::string> bind_addresses() const;                  // 1..16 addresses
+  std::vector<std::string> bind_addresses() const;  // 1..16 addresses
   // Redis's `save` pairs (seconds, changes); empty when saving is off.
   const std::vector<std::pair<int64_t, int64_t>>& save() const { return save_; }
   int notify_keyspace_flags() const { return notify_flags_; }
@@ -146,8 +148,8 @@ class Config {
     int64_t number = 0;  // kInt, kBytes, kDurationSeconds; kBool as 0/1
   };
   // Parses and checks `args` for `spec` and stores the result. On error returns the reason in
-  // Redis's words ("argument must be a memory value");
-  // `save` lines accumulate across one load (loading_).
+  // Redis's words ("argument must be a memory value") and leaves the value as it was, except
+  // that `save` lines accumulate across one load (loading_).
   std::string Apply(const SettingSpec& spec, const std::vector<std::string>& args);
   std::string ApplySave(const std::vector<std::string>& args, std::string& text);
   std::string ApplyOutputLimits(const std::vector<std::string>& args, std::string& text);
