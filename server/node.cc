@@ -116,6 +116,13 @@ Status ServeNode(Env& env, const NodeOptions& options) {
   Executor& home = env.CurrentExecutor();
   TK_ASSERT_MSG(home.index() == 0 && home.InFiber(), "ServeNode runs in a fiber on executor 0");
   const int count = env.ExecutorCount();
+  std::unique_ptr<ShardSet> data;
+  auto close_data = [&] {
+    if (!data) return Status::Ok();
+    Status closed = data->Close();
+    if (!closed.ok()) home.log().Error("closing the data failed: {}", closed.ToString());
+    return closed;
+  };
   std::vector<std::unique_ptr<ShardServer>> shards;
   for (int i = 0; i < count; i++) {
     shards.push_back(std::make_unique<ShardServer>(env, env.GetExecutor(i)));
@@ -141,6 +148,19 @@ Status ServeNode(Env& env, const NodeOptions& options) {
     stop_all();
     return started;
   }
+  // The data is opened once the port is ours: a second server started on a port this one holds
+  // fails before it touches the files. (Two servers on one directory with different ports are not
+  // yet refused: that needs a lock on the directory.)
+  if (options.engine_options) {
+    auto opened = ShardSet::Open(env, [&](int shard) { return options.engine_options(shard, count); });
+    if (!opened) {
+      stop_all();
+      return Status(opened.error().code(),
+                    "data in " + options.dir + ": " + opened.error().message());
+    }
+    data = std::move(*opened);
+    home.log().Info("opened the data of {} shards in {}", count, options.dir);
+  }
   home.log().Info("ready to accept connections on {} ({} executors, dir {})", address.ToString(),
                   count, options.dir);
   if (options.on_listening) options.on_listening(address.port);
@@ -148,8 +168,9 @@ Status ServeNode(Env& env, const NodeOptions& options) {
   Status stop = env.WaitForStopRequest();
   home.log().Info("shutting down: {}", stop.ok() ? "stop requested" : stop.ToString());
   stop_all();
+  Status closed = close_data();
   home.log().Info("server stopped");
-  return Status::Ok();
+  return closed;
 }
 
 }  // namespace tierkv::server

@@ -19,20 +19,27 @@
 
 #include "core/env.h"
 #include "core/status.h"
+#include "tiers/engine.h"
 
 namespace tierkv::server {
 
 struct NodeOptions {
   std::string bind = "127.0.0.1";  // numeric address (or "localhost")
   uint16_t port = 6379;            // 0: any free port, reported through on_listening
-  std::string dir = ".";           // data directory (must exist); unused by this first cut
+  std::string dir = ".";           // data directory (must exist)
+  // The storage engine options of shard `shard` of `shards` (server/config.h's
+  // EngineOptionsForShard). When set, ServeNode opens one engine per executor (server/shards.h)
+  // before it listens and closes them (a final checkpoint each) after the last connection ended.
+  // Unset: no data (tests of the connection layer).
+  std::function<tiers::EngineOptions(int shard, int shards)> engine_options;
   // Called on executor 0 once every executor listens, with the bound port. Optional.
   std::function<void(uint16_t port)> on_listening;
 };
 
-// Serves clients until the Env's stop request, then closes listeners and connections and returns
-// Ok. Returns an error without serving when an executor cannot listen (e.g. Busy: the address is
-// in use). Must be called from a fiber on executor 0. Suspends.
+// Serves clients until the Env's stop request, then closes listeners and connections (and the
+// shards' engines) and returns Ok. Returns an error without serving when the data cannot be opened
+// (the message starts with "data in <dir>") or an executor cannot listen (e.g. Busy: the address
+// is in use). Must be called from a fiber on executor 0. Suspends.
 Status ServeNode(Env& env, const NodeOptions& options);
 
 }  // namespace tierkv::server

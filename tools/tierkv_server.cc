@@ -106,10 +106,17 @@ int main(int argc, char** argv) {
     options.bind = bind[0];
     options.port = static_cast<uint16_t>(config.Int("port"));
     options.dir = dir;
+    options.engine_options = [config](int shard, int shards) {
+      return tierkv::server::EngineOptionsForShard(config, shard, shards);
+    };
     tierkv::Status served = tierkv::server::ServeNode(env, options);
     if (!served.ok()) {
-      fmt::print(stderr, "tierkv-server: cannot serve on {}: {}\n",
-                 tierkv::NetAddress{options.bind, options.port}.ToString(), served.ToString());
+      if (served.message().starts_with("data in ")) {
+        fmt::print(stderr, "tierkv-server: cannot open the {}\n", served.message());
+      } else {
+        fmt::print(stderr, "tierkv-server: cannot serve on {}: {}\n",
+                   tierkv::NetAddress{options.bind, options.port}.ToString(), served.ToString());
+      }
       exit_code = 1;
     }
   });

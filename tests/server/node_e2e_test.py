@@ -234,6 +234,18 @@ def test_second_server_refused(server_path, port, data_dir):
           f"stderr={done.stderr[-300:]!r}")
 
 
+def test_corrupt_data(server_path, data_dir):
+    """Both superblocks of a shard's engine damaged: the server refuses to start, saying why."""
+    path = os.path.join(data_dir, "shard-0", "data")
+    with open(path, "r+b") as data:
+        data.write(b"\xee" * 8192)
+    done = subprocess.run([server_path, "--port", str(free_port()), "--bind", HOST, "--threads",
+                           "2", "--dir", data_dir], capture_output=True, timeout=STOP_TIMEOUT_S)
+    check(done.returncode == 1, "corrupt data: exit 1", f"rc={done.returncode}")
+    check(b"cannot open the data in" in done.stderr and b"superblock" in done.stderr,
+          "corrupt data: clear message", f"stderr={done.stderr[-400:]!r}")
+
+
 def test_config_file(server_path, scratch):
     """`tierkv-server tierkv.conf --port N`: the repository's example file, options overriding
     it; a bad setting stops the server with the line and the reason."""
@@ -292,6 +304,9 @@ def main():
             except subprocess.TimeoutExpired:
                 code = None
             check(code == 0, "SIGTERM: exit 0", f"code={code}")
+            for shard in range(2):  # --threads 2: one engine per shard thread
+                check(os.path.isfile(os.path.join(data_dir, f"shard-{shard}", "data")),
+                      f"shard {shard}'s engine file in the data directory")
             if serving:
                 check(recv_until_close(idle) == b"", "SIGTERM closes open connections")
                 idle.close()
@@ -304,6 +319,7 @@ def main():
                     print("--- server log ---")
                     print(log.read().decode(errors="replace")[-4000:])
         test_port_in_use(server_path, data_dir)
+        test_corrupt_data(server_path, data_dir)
         test_config_file(server_path, scratch)
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0
