@@ -30,6 +30,7 @@
 
 #include "core/env.h"
 #include "core/status.h"
+#include "server/config_syntax.h"
 #include "tiers/engine.h"
 
 namespace tierkv::server {
@@ -61,18 +62,6 @@ struct SettingSpec {
 std::span<const SettingSpec> AllSettings();
 // The row of `name` (case-insensitive), or nullptr.
 const SettingSpec* FindSetting(std::string_view name);
-
-// Redis's glob match (stringmatchlen): * ? [abc] [^a-z] and \ escapes.
-bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase);
-
-// Splits a line into arguments as Redis's sdssplitargs does: spaces separate; "..." with \n \r \t
-// \b \a \xHH \<any> escapes; '...' with only \' ; a closing quote must be followed by a space or
-// the end. nullopt on unbalanced quotes.
-std::optional<std::vector<std::string>> SplitArgs(std::string_view line);
-
-// Redis's memtoull: digits then an optional unit b k kb m mb g gb (case-insensitive; k = 1000,
-// kb = 1024). nullopt when malformed, negative or overflowing.
-std::optional<uint64_t> ParseMemory(std::string_view text);
 
 // Reads a whole text file through the Env (for LoadFile and Rewrite). NotFound when missing.
 // Suspends.

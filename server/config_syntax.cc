@@ -8,8 +8,6 @@
 #include <cstdint>
 #include <utility>
 
-#include "server/config.h"  // the declarations of GlobMatch, SplitArgs and ParseMemory
-
 namespace tierkv::server {
 
 std::string Lower(std::string_view text) {

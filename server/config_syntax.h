@@ -7,11 +7,6 @@
 // client test suites that depend on Redis's exact quoting, units and number forms.
 // Rejected: keeping them as private helpers of config.cc; that file then mixed three concerns
 // (the table, the grammar, REWRITE) and outgrew the ~800-line guideline (STYLE.md).
-//
-// Also part of this grammar and defined in config_syntax.cc, but declared with their contracts in
-// config.h (which their callers and tests include): GlobMatch (stringmatchlen), SplitArgs
-// (sdssplitargs) and ParseMemory (memtoull). Their declarations move here once config.h includes
-// this header.
 #pragma once
 
 #include <cstdint>
@@ -46,5 +41,17 @@ std::string FormatMemory(uint64_t bytes);
 // CONFIG SET's split of a multi-argument setting's value, as Redis's sdssplitlen on " ": every
 // single space separates, so "a  b" gives "a", "", "b"; an empty value gives no parts.
 std::vector<std::string> SplitOnSpaces(std::string_view value);
+
+// Redis's glob match (stringmatchlen): * ? [abc] [^a-z] and \ escapes.
+bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase);
+
+// Splits a line into arguments as Redis's sdssplitargs does: spaces separate; "..." with \n \r \t
+// \b \a \xHH \<any> escapes; '...' with only \' ; a closing quote must be followed by a space or
+// the end. nullopt on unbalanced quotes.
+std::optional<std::vector<std::string>> SplitArgs(std::string_view line);
+
+// Redis's memtoull: digits then an optional unit b k kb m mb g gb (case-insensitive; k = 1000,
+// kb = 1024). nullopt when malformed, negative or overflowing.
+std::optional<uint64_t> ParseMemory(std::string_view text);
 
 }  // namespace tierkv::server
