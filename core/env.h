@@ -73,6 +73,12 @@ class File {
   virtual const std::string& path() const = 0;
 };
 
+// A lock taken with Env::LockFile; destroying it releases the lock.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Persistent memory
 
@@ -191,6 +197,10 @@ class Env {
   virtual Status SyncDir(const std::string& path) = 0;
   // Whether a file or directory exists.
   virtual Result<bool> Exists(const std::string& path) = 0;
+  // Takes an exclusive advisory lock on `path` (created if missing), held until the returned
+  // object is destroyed or the process ends (a crash releases it). Busy when another process, or
+  // another holder in this one, has it: two engines must never share a directory. Never suspends.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 
   // --- persistent memory ---
   // Maps `path` (created and sized to `size` bytes if missing; an existing file must have that

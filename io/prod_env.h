@@ -57,6 +57,7 @@ class ProdEnv final : public Env {
   Status CreateDir(const std::string& path) override;
   Status SyncDir(const std::string& path) override;
   Result<bool> Exists(const std::string& path) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
   Result<std::unique_ptr<PmemRegion>> MapPmem(const std::string& path, uint64_t size) override;
 

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,7 @@ class SimEnv final : public Env {
   Status CreateDir(const std::string& path) override;
   Status SyncDir(const std::string& path) override;
   Result<bool> Exists(const std::string& path) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
   Result<std::unique_ptr<PmemRegion>> MapPmem(const std::string& path, uint64_t size) override;
 
@@ -118,6 +120,9 @@ class SimEnv final : public Env {
   std::shared_ptr<spdlog::logger> logger_;
   std::vector<std::unique_ptr<Host>> hosts_;
   std::vector<std::vector<TimePoint>> last_post_;  // [from+1][to]: keeps messages in order
+  // Paths locked with LockFile by this process (this boot): a crash ends the process and with it
+  // its locks. Shared with the lock objects, which may outlive the Env.
+  std::shared_ptr<std::set<std::string>> locks_ = std::make_shared<std::set<std::string>>();
   bool stop_requested_ = false;
   std::unique_ptr<WaitQueue> stop_waiters_;
 };

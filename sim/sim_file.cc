@@ -186,4 +186,29 @@ Result<bool> SimEnv::Exists(const std::string& path) {
                      [=]() -> Result<bool> { return disk->Exists(path); });
 }
 
+namespace {
+
+class SimFileLock final : public FileLock {
+ public:
+  SimFileLock(std::shared_ptr<std::set<std::string>> locks, std::string path)
+      : locks_(std::move(locks)), path_(std::move(path)) {}
+  ~SimFileLock() override { locks_->erase(path_); }
+
+ private:
+  std::shared_ptr<std::set<std::string>> locks_;
+  std::string path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<FileLock>> SimEnv::LockFile(const std::string& path) {
+  // The file exists afterwards, as with flock; the lock itself is the process's, not the disk's.
+  auto inode = node_.disk().Open(path, /*create=*/true, /*exclusive=*/false, /*truncate=*/false);
+  if (!inode) return Err(inode.error());
+  if (!locks_->insert(path).second) {
+    return Err(StatusCode::kBusy, path + " is locked by another process or engine");
+  }
+  return std::unique_ptr<FileLock>(new SimFileLock(locks_, path));
+}
+
 }  // namespace tierkv::sim

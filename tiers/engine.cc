@@ -74,6 +74,14 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, EngineOptions options) {
 Status Engine::Recover() {
   const Log& log = executor_.log();
   TK_RETURN_IF_ERROR(env_.CreateDir(options_.dir));
+  // One engine per directory: a second one (another process, or a second Open here) would
+  // recover and rewrite files the first is using.
+  auto lock = env_.LockFile(JoinPath(options_.dir, "LOCK"));
+  if (!lock) {
+    return Status(lock.error().code(), "engine directory " + options_.dir +
+                                           " is in use: " + lock.error().message());
+  }
+  lock_ = std::move(*lock);
   std::string path = JoinPath(options_.dir, "data");
   auto file = PageFile::Open(env_, path);
   if (!file) return file.error();

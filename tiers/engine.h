@@ -199,6 +199,7 @@ class Engine {
   Env& env_;
   Executor& executor_;
   EngineOptions options_;
+  std::unique_ptr<FileLock> lock_;  // on <dir>/LOCK while the engine lives
   std::unique_ptr<PageFile> file_;
   std::unique_ptr<PageAllocator> allocator_;
   std::unique_ptr<PmemTier> pmem_;

@@ -112,6 +112,23 @@ TEST_CASE("rename, remove, list, exists, create directory") {
   });
 }
 
+TEST_CASE("file lock: exclusive while held, free again once released") {
+  RunInBoth(1, [](Env& env, const std::string& dir) {
+    std::string path = JoinPath(dir, "LOCK");
+    auto first = env.LockFile(path);
+    REQUIRE_MESSAGE(first.has_value(), first.error().ToString());
+    CHECK(env.Exists(path).value());
+    auto second = env.LockFile(path);
+    REQUIRE_FALSE(second.has_value());
+    CHECK(second.error().code() == StatusCode::kBusy);
+    auto other = env.LockFile(JoinPath(dir, "OTHER"));  // locks are per path
+    CHECK(other.has_value());
+    first->reset();
+    auto again = env.LockFile(path);
+    CHECK_MESSAGE(again.has_value(), again.error().ToString());
+  });
+}
+
 TEST_CASE("sync and datasync succeed and keep contents readable") {
   RunInBoth(1, [](Env& env, const std::string& dir) {
     auto file = MustOpen(env, JoinPath(dir, "s"), {.create = true});

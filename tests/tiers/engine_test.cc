@@ -245,6 +245,23 @@ TEST_CASE("engine: reopen loads the saved allocation map instead of walking the 
   });
 }
 
+TEST_CASE("engine: a second engine on the same directory is refused while the first is open") {
+  RunInBoth(1, [](Env& env, const std::string& dir) {
+    EngineOptions options = SmallOptions(dir);
+    auto first = MustOpen(env, options);
+    REQUIRE(first->Put("k", "v").ok());
+    auto second = Engine::Open(env, options);
+    REQUIRE_FALSE(second.has_value());
+    CHECK(second.error().code() == StatusCode::kBusy);
+    CHECK(second.error().message().find("in use") != std::string::npos);
+    REQUIRE(first->Close().ok());
+    first.reset();  // releases the lock
+    auto again = MustOpen(env, options);
+    CHECK(again->Get("k").value() == "v");
+    REQUIRE(again->Close().ok());
+  });
+}
+
 TEST_CASE("engine: keys over the limit are refused with a clear error") {
   RunInBoth(1, [](Env& env, const std::string& dir) {
     auto engine = MustOpen(env, SmallOptions(dir));
