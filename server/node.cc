@@ -149,8 +149,8 @@ Status ServeNode(Env& env, const NodeOptions& options) {
     return started;
   }
   // The data is opened once the port is ours: a second server started on a port this one holds
-  // fails before it touches the files. (Two servers on one directory with different ports are not
-  // yet refused: that needs a lock on the directory.)
+  // fails before it touches the files; one on another port but the same directory fails on the
+  // engines' directory locks.
   if (options.engine_options) {
     auto opened = ShardSet::Open(env, [&](int shard) { return options.engine_options(shard, count); });
     if (!opened) {
