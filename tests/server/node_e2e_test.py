@@ -234,6 +234,16 @@ def test_second_server_refused(server_path, port, data_dir):
           f"stderr={done.stderr[-300:]!r}")
 
 
+def test_same_directory_refused(server_path, data_dir):
+    # Another port, the same data directory: the engines' directory locks refuse it.
+    done = subprocess.run([server_path, "--port", str(free_port()), "--bind", HOST, "--threads",
+                           "2", "--dir", data_dir], capture_output=True, timeout=STOP_TIMEOUT_S)
+    check(done.returncode == 1, "second server on the same directory: exit 1",
+          f"rc={done.returncode}")
+    check(b"is in use" in done.stderr, "second server on the same directory: clear message",
+          f"stderr={done.stderr[-300:]!r}")
+
+
 def test_corrupt_data(server_path, data_dir):
     """Both superblocks of a shard's engine damaged: the server refuses to start, saying why."""
     path = os.path.join(data_dir, "shard-0", "data")
@@ -295,6 +305,7 @@ def main():
                 test_redis_py(port)
                 test_redis_cli(port)
                 test_second_server_refused(server_path, port, data_dir)
+                test_same_directory_refused(server_path, data_dir)
                 idle = connect(port)  # an open connection must not hold up the shutdown
                 idle.sendall(b"PING\r\n")
                 recv_exact(idle, 7)
