@@ -79,7 +79,13 @@ void ProdEnv::Post(int to, std::function<void()> fn) {
   loops_[to]->Post(std::move(fn));
 }
 
-void ProdEnv::ReleaseFreeMemory() { malloc_trim(0); }
+void ProdEnv::ReleaseFreeMemory() {
+#if !defined(__SANITIZE_ADDRESS__)
+  malloc_trim(0);
+#endif
+  // Under ASan the heap is ASan's own: glibc's arenas, which malloc_trim walks, are not in use,
+  // and trimming them from several threads broke glibc's arena bookkeeping at thread exit.
+}
 
 uint64_t ProdEnv::RandomU64() {
   thread_local Prng prng([] {
