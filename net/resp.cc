@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -315,12 +317,65 @@ void ReplyWriter::Bulk(std::string_view data) {
   out_ += "\r\n";
 }
 
-void ReplyWriter::NullBulk() { out_ += "$-1\r\n"; }
+void ReplyWriter::NullBulk() { out_ += resp3() ? "_\r\n" : "$-1\r\n"; }
+
+void ReplyWriter::NullArray() { out_ += resp3() ? "_\r\n" : "*-1\r\n"; }
+
+void ReplyWriter::Header(char type, int64_t count) {
+  TK_ASSERT(count >= 0);
+  out_ += type;
+  AppendDecimal(out_, count);
+  out_ += "\r\n";
+}
 
 void ReplyWriter::ArrayHeader(int64_t count) {
   TK_ASSERT(count >= -1);
   out_ += '*';
   AppendDecimal(out_, count);
+  out_ += "\r\n";
+}
+
+void ReplyWriter::MapHeader(int64_t pairs) {
+  if (resp3()) return Header('%', pairs);
+  Header('*', 2 * pairs);
+}
+
+void ReplyWriter::SetHeader(int64_t count) { Header(resp3() ? '~' : '*', count); }
+
+void ReplyWriter::PushHeader(int64_t count) { Header(resp3() ? '>' : '*', count); }
+
+void ReplyWriter::Double(double value) {
+  std::string text;
+  if (std::isinf(value)) {
+    text = value > 0 ? "inf" : "-inf";
+  } else {
+    char buffer[64];
+    int length = std::snprintf(buffer, sizeof(buffer), "%.17g", value);  // as Redis 7.0
+    text.assign(buffer, static_cast<size_t>(length));
+  }
+  if (!resp3()) return Bulk(text);
+  out_ += ',';
+  out_ += text;
+  out_ += "\r\n";
+}
+
+void ReplyWriter::Bool(bool value) {
+  if (resp3()) {
+    out_ += value ? "#t\r\n" : "#f\r\n";
+  } else {
+    Integer(value ? 1 : 0);
+  }
+}
+
+void ReplyWriter::Verbatim(std::string_view format, std::string_view text) {
+  TK_ASSERT(format.size() == 3);
+  if (!resp3()) return Bulk(text);
+  out_ += '=';
+  AppendDecimal(out_, static_cast<int64_t>(text.size() + 4));
+  out_ += "\r\n";
+  out_ += format;
+  out_ += ':';
+  out_ += text;
   out_ += "\r\n";
 }
 

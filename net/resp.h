@@ -93,10 +93,17 @@ class RequestParser {
 // a closing quote followed by a non-blank). Exposed for tests and for the future config parser.
 [[nodiscard]] bool SplitInlineArgs(std::string_view line, std::vector<std::string>& args);
 
-// Appends RESP2 replies to a string. Never suspends; the caller writes the string to the socket.
+// Appends replies to a string in the client's protocol: RESP2, or RESP3 after HELLO 3. The types
+// RESP2 lacks are written as Redis 7.0 writes them to a RESP2 client (networking.c): null as a
+// null bulk (or null array), a double as a bulk string of "%.17g" ("inf", "-inf"), a map as an
+// array of 2n elements, a set or push message as an array, a boolean as 1 or 0, a verbatim string
+// as a bulk string. Never suspends; the caller writes the string to the socket.
 class ReplyWriter {
  public:
-  explicit ReplyWriter(std::string& out) : out_(out) {}
+  explicit ReplyWriter(std::string& out, int protocol = 2) : out_(out), protocol_(protocol) {}
+
+  int protocol() const { return protocol_; }
+  bool resp3() const { return protocol_ >= 3; }
 
   // "+OK\r\n". `text` is chosen by the server and must not contain '\r' or '\n'.
   void SimpleString(std::string_view text);
@@ -107,15 +114,32 @@ class ReplyWriter {
   void Integer(int64_t value);
   // "$5\r\nhello\r\n"; binary-safe.
   void Bulk(std::string_view data);
-  // "$-1\r\n"
+  // A missing value: "$-1\r\n" (RESP2), "_\r\n" (RESP3).
   void NullBulk();
+  // A missing array (e.g. BLPOP timing out): "*-1\r\n" (RESP2), "_\r\n" (RESP3).
+  void NullArray();
   // "*3\r\n"; the caller then writes `count` elements.
   void ArrayHeader(int64_t count);
+  // A map of `pairs` key/value pairs: "%2\r\n" (RESP3), "*4\r\n" (RESP2); then 2 x pairs elements.
+  void MapHeader(int64_t pairs);
+  // A set: "~3\r\n" (RESP3), "*3\r\n" (RESP2).
+  void SetHeader(int64_t count);
+  // An out-of-band push message (pub/sub): ">3\r\n" (RESP3), "*3\r\n" (RESP2).
+  void PushHeader(int64_t count);
+  // ",3.5\r\n" (RESP3) or "$3\r\n3.5\r\n" (RESP2), "%.17g" like Redis 7.0; inf as "inf"/"-inf".
+  void Double(double value);
+  // "#t\r\n" / "#f\r\n" (RESP3), ":1\r\n" / ":0\r\n" (RESP2).
+  void Bool(bool value);
+  // "=15\r\ntxt:Some string\r\n" (RESP3, `format` is three characters), a bulk string (RESP2).
+  void Verbatim(std::string_view format, std::string_view text);
 
   std::string& out() { return out_; }
 
  private:
+  void Header(char type, int64_t count);
+
   std::string& out_;
+  int protocol_;
 };
 
 }  // namespace tierkv::net

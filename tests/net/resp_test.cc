@@ -337,4 +337,29 @@ TEST_CASE("ReplyWriter") {
         "$-1\r\n*2\r\n*0\r\n"s);
 }
 
+TEST_CASE("ReplyWriter: RESP3 types, and what a RESP2 client gets instead (as Redis 7.0)") {
+  auto write = [](int protocol) {
+    std::string out;
+    ReplyWriter reply(out, protocol);
+    reply.NullBulk();
+    reply.NullArray();
+    reply.MapHeader(2);
+    reply.SetHeader(3);
+    reply.PushHeader(3);
+    reply.Double(3.5);
+    reply.Double(0.1);
+    reply.Double(-std::numeric_limits<double>::infinity());
+    reply.Bool(true);
+    reply.Bool(false);
+    reply.Verbatim("txt", "Some string");
+    return out;
+  };
+  CHECK(write(3) ==
+        "_\r\n_\r\n%2\r\n~3\r\n>3\r\n,3.5\r\n,0.10000000000000001\r\n,-inf\r\n#t\r\n#f\r\n"
+        "=15\r\ntxt:Some string\r\n");
+  CHECK(write(2) ==
+        "$-1\r\n*-1\r\n*4\r\n*3\r\n*3\r\n$3\r\n3.5\r\n$19\r\n0.10000000000000001\r\n"
+        "$4\r\n-inf\r\n:1\r\n:0\r\n$11\r\nSome string\r\n");
+}
+
 }  // namespace tierkv::net
