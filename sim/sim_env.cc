@@ -90,6 +90,10 @@ std::function<void()> SimNode::Guard(std::function<void()> fn) {
 
 void SimNode::Boot() {
   TK_ASSERT(env_ == nullptr);
+  // A new process, a new generation: events the old one's teardown scheduled (fibers unwinding
+  // can make an executor ready again after TearDown bumped the generation) must not run against
+  // this process's objects.
+  generation_++;
   boots_++;
   env_ = std::make_unique<SimEnv>(world_, *this, spec_.executors);
   SimEnv* env = env_.get();
