@@ -232,8 +232,8 @@ Status Engine::Write(const WriteBatch& batch) {
   }
   // A bounded WAL (the PMem ring) must have room for the record: space comes back when a
   // checkpoint removes what it covers, so a fuller log asks for one early.
-  uint64_t record = kWalRecordSlack + 12;
-  for (const auto& op : batch.ops_) record += 9 + op.key.size() + (op.value ? op.value->size() : 0);
+  // The payload's size (format above Append) without encoding it: header, per-op framing, bytes.
+  uint64_t record = kWalRecordSlack + 12 + 9 * batch.count() + batch.bytes();
   uint64_t wal_capacity = wal_->capacity_bytes();
   if (wal_capacity > 0 && record > wal_capacity / 2) {
     return Status(StatusCode::kInvalidArgument,

@@ -10,8 +10,9 @@
 // the frozen memtable into the tree in new pages; sync; write the other superblock; sync; publish
 // the new tree; remove WAL segments the checkpoint covers; pages of the old tree are freed once
 // no snapshot references it.
-// Recovery: the valid superblock with the highest generation, the allocation bitmap rebuilt by
-// walking its tree, then WAL replay from its LSN into the memtable.
+// Recovery: the valid superblock with the highest generation, the allocation map it saved (or,
+// when that is missing or damaged, one rebuilt by walking its tree), then WAL replay from its LSN
+// into the memtable.
 // Everything runs on the executor that opened the engine (a shard is single-threaded).
 #pragma once
 
