@@ -15,7 +15,6 @@ namespace {
 // Bounded: every pass consumes input or returns.
 AfterReply ProcessInput(InputBuffer& input, RequestParser& parser, const CommandHandler& handler,
                         std::string& output, const Log& log, const std::string& peer) {
-  ReplyWriter reply(output);
   while (true) {
     ParseResult parsed = parser.Parse(input.readable());
     input.Consume(parsed.consumed);
@@ -23,10 +22,10 @@ AfterReply ProcessInput(InputBuffer& input, RequestParser& parser, const Command
       case ParseStatus::kNeedMore: return AfterReply::kKeepOpen;
       case ParseStatus::kError:
         log.Debug("protocol error from {}: {}", peer, parser.error());
-        reply.Error(parser.error());
+        ReplyWriter(output).Error(parser.error());
         return AfterReply::kClose;
       case ParseStatus::kCommand:
-        if (handler(parser.command(), reply) == AfterReply::kClose) {
+        if (handler(parser.command(), output) == AfterReply::kClose) {
           return AfterReply::kClose;
         }
         break;

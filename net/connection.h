@@ -23,9 +23,9 @@ namespace tierkv::net {
 enum class AfterReply { kKeepOpen, kClose };
 
 // Runs one command (`args`: the name first, at least one element; the handler may move strings
-// out) and appends its reply. May suspend.
-using CommandHandler =
-    std::function<AfterReply(std::vector<std::string>& args, ReplyWriter& reply)>;
+// out) and appends its reply to `out` (in the protocol the handler's client speaks: the handler
+// makes its own ReplyWriter). May suspend.
+using CommandHandler = std::function<AfterReply(std::vector<std::string>& args, std::string& out)>;
 
 // Serves `socket` until the peer closes it, an I/O error, a handler's kClose, a protocol error, or
 // the calling fiber is cancelled. Closes the socket on every path it ends on. Suspends.

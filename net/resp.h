@@ -103,6 +103,8 @@ class ReplyWriter {
   explicit ReplyWriter(std::string& out, int protocol = 2) : out_(out), protocol_(protocol) {}
 
   int protocol() const { return protocol_; }
+  // HELLO switches the protocol before writing its own reply.
+  void set_protocol(int protocol) { protocol_ = protocol; }
   bool resp3() const { return protocol_ >= 3; }
 
   // "+OK\r\n". `text` is chosen by the server and must not contain '\r' or '\n'.

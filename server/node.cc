@@ -1,5 +1,7 @@
 #include "server/node.h"
 
+#include <fmt/core.h>
+
 #include <memory>
 #include <span>
 #include <unordered_map>
@@ -10,7 +12,7 @@
 #include "core/limits.h"
 #include "core/sync.h"
 #include "net/connection.h"
-#include "server/commands.h"
+#include "server/server.h"
 #include "server/shards.h"
 
 namespace tierkv::server {
@@ -20,6 +22,11 @@ namespace {
 class ShardServer {
  public:
   ShardServer(Env& env, Executor& executor) : env_(env), executor_(executor) {}
+  // The command layer, once the data is open (connections accepted before wait for it).
+  void set_server(Server* server) {
+    server_ = server;
+    server_ready_.Set();
+  }
   ~ShardServer() {
     TK_ASSERT_MSG(listener_ == nullptr && connections_.empty(), "ShardServer not stopped");
   }
@@ -90,14 +97,31 @@ class ShardServer {
     std::shared_ptr<Socket> socket = std::move(accepted);
     executor_.log().Debug("client {} connected", socket->PeerAddress());
     FiberHandle fiber = executor_.Spawn("client", [this, id, socket] {
-      net::ServeConnection(*socket, ExecuteCommand, executor_.log());
+      Serve(*socket);
       connections_.erase(id);
     });
     connections_.emplace(id, std::move(fiber));
   }
 
+  void Serve(Socket& socket) {
+    if (!server_ready_.Wait().ok()) {
+      socket.Close();
+      return;
+    }
+    std::unique_ptr<ClientState> client = server_->Register(socket.PeerAddress());
+    net::ServeConnection(
+        socket,
+        [this, &client](std::vector<std::string>& args, std::string& out) {
+          return server_->Execute(*client, args, out);
+        },
+        executor_.log());
+    server_->Unregister(*client);
+  }
+
   Env& env_;
   Executor& executor_;
+  Server* server_ = nullptr;
+  Event server_ready_{executor_};
   std::unique_ptr<Listener> listener_;
   FiberHandle accept_fiber_;
   uint64_t next_connection_id_ = 1;
@@ -151,16 +175,24 @@ Status ServeNode(Env& env, const NodeOptions& options) {
   // The data is opened once the port is ours: a second server started on a port this one holds
   // fails before it touches the files; one on another port but the same directory fails on the
   // engines' directory locks.
-  if (options.engine_options) {
-    auto opened = ShardSet::Open(env, [&](int shard) { return options.engine_options(shard, count); });
-    if (!opened) {
-      stop_all();
-      return Status(opened.error().code(),
-                    "data in " + options.dir + ": " + opened.error().message());
-    }
-    data = std::move(*opened);
-    home.log().Info("opened the data of {} shards in {}", count, options.dir);
+  auto opened = ShardSet::Open(env, [&](int shard) {
+    if (options.engine_options) return options.engine_options(shard, count);
+    tiers::EngineOptions engine = EngineOptionsForShard(options.config, shard, count);
+    engine.dir = JoinPath(options.dir, fmt::format("shard-{}", shard));
+    return engine;
+  });
+  if (!opened) {
+    stop_all();
+    return Status(opened.error().code(), "data in " + options.dir + ": " + opened.error().message());
   }
+  data = std::move(*opened);
+  home.log().Info("opened the data of {} shards in {}", count, options.dir);
+  Server server(env, *data, options.config);
+  Status ready = RunOnExecutors(env, ExecutorRange(0, count), [&](int index) {
+    shards[index]->set_server(&server);
+    return Status::Ok();
+  });
+  TK_ASSERT(ready.ok());
   home.log().Info("ready to accept connections on {} ({} executors, dir {})", address.ToString(),
                   count, options.dir);
   if (options.on_listening) options.on_listening(address.port);

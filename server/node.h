@@ -19,6 +19,7 @@
 
 #include "core/env.h"
 #include "core/status.h"
+#include "server/config.h"
 #include "tiers/engine.h"
 
 namespace tierkv::server {
@@ -27,10 +28,12 @@ struct NodeOptions {
   std::string bind = "127.0.0.1";  // numeric address (or "localhost")
   uint16_t port = 6379;            // 0: any free port, reported through on_listening
   std::string dir = ".";           // data directory (must exist)
-  // The storage engine options of shard `shard` of `shards` (server/config.h's
-  // EngineOptionsForShard). When set, ServeNode opens one engine per executor (server/shards.h)
-  // before it listens and closes them (a final checkpoint each) after the last connection ended.
-  // Unset: no data (tests of the connection layer).
+  // The settings in force (databases, requirepass, maxclients...; CONFIG GET shows them).
+  Config config;
+  // The storage engine options of shard `shard` of `shards`; unset: EngineOptionsForShard(config,
+  // ...) with the engine directories under `dir`. ServeNode opens one engine per executor
+  // (server/shards.h) once it listens and closes them (a final checkpoint each) after the last
+  // connection ended.
   std::function<tiers::EngineOptions(int shard, int shards)> engine_options;
   // Called on executor 0 once every executor listens, with the bound port. Optional.
   std::function<void(uint16_t port)> on_listening;

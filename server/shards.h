@@ -84,10 +84,10 @@ class ShardSet {
   Shard& local() { return *shards_[env_.CurrentExecutor().index()]; }
 
   // Runs fn on shard `index`'s executor and returns its result. Directly when called there.
-  // Suspends. If the caller is cancelled while it waits, fn still runs to its end (its result is
-  // dropped) and the caller gets Cancelled.
+  // Suspends. If the caller is cancelled while it waits (only when `interruptible`), fn still
+  // runs to its end (its result is dropped) and the caller gets Cancelled.
   template <typename T>
-  Result<T> RunOn(int index, std::function<Result<T>(Shard&)> fn);
+  Result<T> RunOn(int index, std::function<Result<T>(Shard&)> fn, bool interruptible = true);
 
  private:
   explicit ShardSet(Env& env) : env_(env) {}
@@ -100,7 +100,7 @@ class ShardSet {
 };
 
 template <typename T>
-Result<T> ShardSet::RunOn(int index, std::function<Result<T>(Shard&)> fn) {
+Result<T> ShardSet::RunOn(int index, std::function<Result<T>(Shard&)> fn, bool interruptible) {
   Executor& here = env_.CurrentExecutor();
   if (here.index() == index) return fn(*shards_[index]);
   // Shared with the two messages: it outlives a caller that gave up waiting.
@@ -120,7 +120,7 @@ Result<T> ShardSet::RunOn(int index, std::function<Result<T>(Shard&)> fn) {
       call->done.Complete(0);
     });
   });
-  WakeReason reason = call->done.Wait();
+  WakeReason reason = call->done.Wait(kNoDeadline, interruptible);
   if (reason != WakeReason::kWoken) return Err(WakeStatus(reason, "shard call"));
   return std::move(*call->result);
 }

@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
     options.bind = bind[0];
     options.port = static_cast<uint16_t>(config.Int("port"));
     options.dir = dir;
+    options.config = config;
     options.engine_options = [config](int shard, int shards) {
       return tierkv::server::EngineOptionsForShard(config, shard, shards);
     };

@@ -116,7 +116,7 @@ def test_raw_protocol(port):
     expect_reply(port, b"foo a b\r\n",
                  b"-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n",
                  "unknown command text")
-    expect_reply(port, b"COMMAND\r\n", b"*0\r\n", "COMMAND")
+    expect_reply(port, b"SET e2e:k v\r\nGET e2e:k\r\n", b"+OK\r\n$1\r\nv\r\n", "SET then GET")
     expect_reply(port, b"*0\r\n*-1\r\n\r\nPING\r\n", b"+PONG\r\n", "empty commands are skipped")
 
     with connect(port) as sock:

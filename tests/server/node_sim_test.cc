@@ -53,9 +53,11 @@ void RunClient(sim::SimEnv& env, const uint16_t& port, Outcome& outcome) {
   CHECK(port != 0);
   if (port == 0) return;
   // Enough connections that both executors' listeners get some.
-  const std::string kRequest = "PING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\nfoo bar\r\n";
+  const std::string kRequest =
+      "PING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\nfoo bar\r\nSET k1 v\r\nGET k1\r\nGET k2\r\n";
   const std::string kReply =
-      "+PONG\r\n$2\r\nhi\r\n-ERR unknown command 'foo', with args beginning with: 'bar' \r\n";
+      "+PONG\r\n$2\r\nhi\r\n-ERR unknown command 'foo', with args beginning with: 'bar' \r\n"
+      "+OK\r\n$1\r\nv\r\n$-1\r\n";
   for (int i = 0; i < 8; i++) CHECK(Exchange(env, port, kRequest, kReply.size() + 1) == kReply);
   CHECK(Exchange(env, port, "*1\r\n$-1\r\nPING\r\n", 1000) ==
         "-ERR Protocol error: invalid bulk length\r\n");
@@ -80,6 +82,7 @@ Outcome RunScenario(uint64_t seed) {
                                 options.bind = "server";
                                 options.port = 0;
                                 options.dir = "data";
+                                REQUIRE(env.CreateDir("data").ok());
                                 options.on_listening = [&port](uint16_t bound) { port = bound; };
                                 outcome.served = server::ServeNode(env, options);
                                 server_returned = true;

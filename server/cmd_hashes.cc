@@ -1,0 +1,8 @@
+// hashes commands.
+#include "server/command.h"
+
+namespace tierkv::server {
+
+void RegisterHashCommands(CommandTable& table) { (void)table; }
+
+}  // namespace tierkv::server

@@ -1,0 +1,274 @@
+#include "server/command.h"
+
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "core/assert.h"
+#include "server/server.h"
+
+namespace tierkv::server {
+namespace {
+
+constexpr std::array<std::pair<CommandFlag, std::string_view>, 16> kFlagNames = {{
+    {kCmdWrite, "write"},
+    {kCmdReadonly, "readonly"},
+    {kCmdDenyOom, "denyoom"},
+    {kCmdAdmin, "admin"},
+    {kCmdPubsub, "pubsub"},
+    {kCmdNoScript, "noscript"},
+    {kCmdBlocking, "blocking"},
+    {kCmdLoading, "loading"},
+    {kCmdStale, "stale"},
+    {kCmdSkipMonitor, "skip_monitor"},
+    {kCmdSkipSlowlog, "skip_slowlog"},
+    {kCmdFast, "fast"},
+    {kCmdNoAuth, "no_auth"},
+    {kCmdNoMulti, "no_multi"},
+    {kCmdAllowBusy, "allow_busy"},
+    {kCmdMayReplicate, "may_replicate"},
+}};
+
+constexpr std::array<AclCategoryName, 21> kAclNames = {{
+    {"keyspace", kAclKeyspace}, {"read", kAclRead}, {"write", kAclWrite}, {"set", kAclSet},
+    {"sortedset", kAclSortedSet}, {"list", kAclList}, {"hash", kAclHash},
+    {"string", kAclString}, {"bitmap", kAclBitmap}, {"hyperloglog", kAclHyperLogLog},
+    {"geo", kAclGeo}, {"stream", kAclStream}, {"pubsub", kAclPubsub}, {"admin", kAclAdmin},
+    {"fast", kAclFast}, {"slow", kAclSlow}, {"blocking", kAclBlocking},
+    {"dangerous", kAclDangerous}, {"connection", kAclConnection},
+    {"transaction", kAclTransaction}, {"scripting", kAclScripting},
+}};
+
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Redis formats user strings into error texts with "%s": they end at a NUL byte.
+std::string_view AsCString(std::string_view text) { return text.substr(0, text.find('\0')); }
+
+}  // namespace
+
+std::vector<std::string_view> CommandFlagNames(uint32_t flags) {
+  std::vector<std::string_view> names;
+  for (const auto& [flag, name] : kFlagNames) {
+    if ((flags & flag) != 0) names.push_back(name);
+  }
+  return names;
+}
+
+std::span<const AclCategoryName> AclCategoryNames() { return kAclNames; }
+
+uint64_t CommandSpec::Categories() const {
+  uint64_t result = categories;
+  if ((flags & kCmdWrite) != 0) result |= kAclWrite;
+  if ((flags & kCmdReadonly) != 0 && (categories & kAclScripting) == 0) result |= kAclRead;
+  if ((flags & kCmdAdmin) != 0) result |= kAclAdmin | kAclDangerous;
+  if ((flags & kCmdPubsub) != 0) result |= kAclPubsub;
+  if ((flags & kCmdBlocking) != 0) result |= kAclBlocking;
+  result |= (flags & kCmdFast) != 0 ? kAclFast : kAclSlow;
+  return result;
+}
+
+CommandSpec MakeCommand(std::string_view name, int arity, uint32_t flags, uint64_t categories,
+                        KeySpec keys, Handler handler, std::string_view group,
+                        std::string_view since, std::string_view summary) {
+  CommandSpec spec;
+  spec.name = name;
+  spec.arity = arity;
+  spec.flags = flags;
+  spec.categories = categories;
+  spec.keys = keys;
+  spec.handler = handler;
+  spec.group = group;
+  spec.since = since;
+  spec.summary = summary;
+  return spec;
+}
+
+void CommandTable::Add(CommandSpec spec) {
+  TK_ASSERT_MSG(Find(spec.name) == nullptr, "command registered twice");
+  commands_.push_back(std::move(spec));
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  for (const CommandSpec& spec : commands_) {
+    if (EqualsIgnoreCase(spec.name, name)) return &spec;
+  }
+  return nullptr;
+}
+
+std::string FullName(const CommandSpec& spec, const CommandSpec* parent) {
+  if (parent == nullptr) return std::string(spec.name);
+  return std::string(parent->name) + "|" + std::string(spec.name);
+}
+
+CommandTable BuildCommandTable() {
+  CommandTable table;
+  RegisterConnectionCommands(table);
+  RegisterKeyCommands(table);
+  RegisterStringCommands(table);
+  RegisterHashCommands(table);
+  RegisterListCommands(table);
+  RegisterSetCommands(table);
+  RegisterSortedSetCommands(table);
+  RegisterServerCommands(table);
+  return table;
+}
+
+// --- Ctx ---
+
+Env& Ctx::env() { return server_.env(); }
+ShardSet& Ctx::shards() { return server_.shards(); }
+Shard& Ctx::shard() { return server_.shards().local(); }
+
+void Ctx::Changed(std::string_view key, int notify, std::string_view event) {
+  server_.KeyChanged(db_, key, notify, event);
+}
+
+void Ctx::Error(const Status& status) {
+  TK_ASSERT(!status.ok());
+  const std::string& message = status.message();
+  size_t code_end = message.find(' ');
+  bool has_code = code_end != std::string::npos && code_end > 0;
+  for (size_t i = 0; has_code && i < code_end; i++) {
+    has_code = message[i] >= 'A' && message[i] <= 'Z';
+  }
+  if (has_code) {
+    reply_.Error(message);
+  } else {
+    reply_.Error("ERR " + status.ToString());
+  }
+}
+
+bool Ctx::Check(const Status& status) {
+  if (status.ok()) return true;
+  Error(status);
+  return false;
+}
+
+void Ctx::WrongArity() {
+  reply_.Error("ERR wrong number of arguments for '" + std::string(spec_.name) + "' command");
+}
+
+std::optional<int64_t> Ctx::Int(size_t i) {
+  int64_t value = 0;
+  if (!ParseInt64(args_[i], value)) {
+    reply_.Error("ERR value is not an integer or out of range");
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<double> Ctx::Float(size_t i) {
+  double value = 0;
+  if (!ParseDouble(args_[i], value)) {
+    reply_.Error("ERR value is not a valid float");
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<int64_t> Ctx::IntInRange(size_t i, int64_t min, int64_t max, std::string_view error) {
+  std::optional<int64_t> value = Int(i);
+  if (!value) return std::nullopt;
+  if (*value < min || *value > max) {
+    reply_.Error(error);
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool Ctx::Is(size_t i, std::string_view keyword) const {
+  return i < args_.size() && EqualsIgnoreCase(args_[i], keyword);
+}
+
+// --- helpers ---
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string ToLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+
+bool ParseInt64(std::string_view text, int64_t& value) {
+  // Redis's string2ll: optional '-', digits, no leading zero (except "0"), no overflow.
+  if (text.empty() || text.size() > 20) return false;
+  size_t i = 0;
+  bool negative = false;
+  if (text[0] == '-') {
+    negative = true;
+    i = 1;
+    if (text.size() == 1) return false;
+  }
+  if (text[i] == '0' && text.size() > i + 1) return false;
+  if (text[i] == '0') {
+    if (negative) return false;
+    value = 0;
+    return true;
+  }
+  uint64_t magnitude = 0;
+  for (; i < text.size(); i++) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    const uint64_t digit = static_cast<uint64_t>(text[i] - '0');
+    if (magnitude > (UINT64_MAX - digit) / 10) return false;
+    magnitude = magnitude * 10 + digit;
+  }
+  if (negative) {
+    if (magnitude > static_cast<uint64_t>(INT64_MAX) + 1) return false;
+    value = static_cast<int64_t>(0 - magnitude);
+  } else {
+    if (magnitude > static_cast<uint64_t>(INT64_MAX)) return false;
+    value = static_cast<int64_t>(magnitude);
+  }
+  return true;
+}
+
+bool ParseDouble(std::string_view text, double& value) {
+  // Redis: strtod over the whole string; no leading space; NaN refused.
+  if (text.empty() || text.size() > 5000) return false;
+  if (text[0] == ' ' || text[0] == '\t' || text[0] == '\n' || text[0] == '\r' ||
+      text[0] == '\v' || text[0] == '\f') {
+    return false;
+  }
+  std::string copy(text);
+  char* end = nullptr;
+  errno = 0;
+  const double parsed = std::strtod(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size() || std::isnan(parsed)) return false;
+  if (errno == ERANGE && (parsed == HUGE_VAL || parsed == -HUGE_VAL || parsed == 0)) {
+    // Redis accepts underflow to 0 but not overflow of a finite text.
+    if (parsed != 0) return false;
+  }
+  value = parsed;
+  return true;
+}
+
+std::string FormatDouble(double value) {
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char buffer[64];
+  int n = std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
+std::string UnknownCommandError(const std::vector<std::string>& args) {
+  TK_ASSERT(!args.empty());
+  constexpr size_t kMaxShownBytes = 128;  // Redis's "%.128s" and its 128-byte argument list
+  std::string listed;
+  for (size_t i = 1; i < args.size() && listed.size() < kMaxShownBytes; i++) {
+    const size_t room = kMaxShownBytes - listed.size();
+    listed += '\'';
+    listed += AsCString(args[i]).substr(0, room);
+    listed += "' ";
+  }
+  return "ERR unknown command '" + std::string(AsCString(args[0]).substr(0, kMaxShownBytes)) +
+         "', with args beginning with: " + listed;
+}
+
+}  // namespace tierkv::server

@@ -1,0 +1,415 @@
+#include "server/server.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "core/assert.h"
+
+namespace tierkv::server {
+
+using net::AfterReply;
+using net::ReplyWriter;
+
+namespace {
+
+// The lock table's name of a key: the key alone, whatever the database. Two databases' keys of
+// one name share a lock (harmless: it only serialises them), and a queued SELECT, MOVE or
+// COPY ... DB inside MULTI cannot reach a key the transaction did not lock.
+const std::string& KeyLockId(const std::string& key) { return key; }
+
+// Redis cuts user text in error replies at 128 bytes ("%.128s").
+std::string Cut(std::string_view text) { return std::string(text.substr(0, 128)); }
+
+bool Fits(int arity, size_t argc) {
+  const auto n = static_cast<int64_t>(argc);
+  return arity > 0 ? n == arity : n >= -arity;
+}
+
+}  // namespace
+
+Server::Server(Env& env, ShardSet& shards, const Config& config)
+    : env_(env), shards_(shards), table_(BuildCommandTable()), started_(env.Now()) {
+  for (int i = 0; i < env.ExecutorCount(); i++) {
+    states_.push_back(std::make_unique<ExecutorState>(env.GetExecutor(i), config));
+  }
+}
+
+Server::~Server() = default;
+
+ExecutorState& Server::local() { return *states_[env_.CurrentExecutor().index()]; }
+
+std::unique_ptr<ClientState> Server::Register(std::string peer) {
+  ExecutorState& state = local();
+  auto client = std::make_unique<ClientState>();
+  client->id = next_client_id_.fetch_add(1, std::memory_order_relaxed);
+  client->peer = std::move(peer);
+  client->created = client->last_interaction = env_.Now();
+  client->authenticated = state.config.String("requirepass").empty();
+  state.clients.emplace(client->id, client.get());
+  state.connections_received++;
+  return client;
+}
+
+void Server::Unregister(ClientState& client) {
+  Unwatch(client);
+  local().clients.erase(client.id);
+}
+
+Server::Resolved Server::Resolve(std::vector<std::string>& args, ReplyWriter& reply) {
+  const CommandSpec* spec = table_.Find(args[0]);
+  if (spec == nullptr) {
+    reply.Error(UnknownCommandError(args));
+    return {};
+  }
+  if (!Fits(spec->arity, args.size())) {
+    reply.Error("ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
+    return {};
+  }
+  if (spec->subcommands.empty()) return {spec, nullptr};
+  if (args.size() == 1) {  // a container alone: COMMAND lists, CONFIG has no meaning
+    if (spec->handler != nullptr) return {spec, nullptr};
+    reply.Error("ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
+    return {};
+  }
+  for (const CommandSpec& sub : spec->subcommands) {
+    if (!EqualsIgnoreCase(sub.name, args[1])) continue;
+    if (!Fits(sub.arity, args.size())) {
+      reply.Error("ERR wrong number of arguments for '" + FullName(sub, spec) + "' command");
+      return {};
+    }
+    return {&sub, spec};
+  }
+  std::string upper(spec->name);
+  for (char& c : upper) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  reply.Error("ERR unknown subcommand '" + Cut(args[1]) + "'. Try " + upper + " HELP.");
+  return {};
+}
+
+bool Server::KeyPositions(const CommandSpec& spec, const std::vector<std::string>& args,
+                          std::vector<int>& positions, ReplyWriter& reply) {
+  positions.clear();
+  if (spec.keys_fn != nullptr) {
+    if (std::optional<std::string> error = spec.keys_fn(args, positions)) {
+      reply.Error(*error);
+      return false;
+    }
+    return true;
+  }
+  if (spec.keys.first == 0) return true;
+  const int argc = static_cast<int>(args.size());
+  const int last = spec.keys.last < 0 ? argc + spec.keys.last : spec.keys.last;
+  for (int i = spec.keys.first; i <= last && i < argc; i += spec.keys.step) positions.push_back(i);
+  return true;
+}
+
+Server::LockPlan Server::PlanLocks(const std::vector<std::pair<int, std::string>>& keys) {
+  std::map<int, std::vector<std::string>> by_shard;
+  for (const auto& [shard, id] : keys) {
+    std::vector<std::string>& ids = by_shard[shard];
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  return LockPlan(by_shard.begin(), by_shard.end());
+}
+
+void Server::LockAll(const LockPlan& plan, bool whole) {
+  const int here = env_.CurrentExecutor().index();
+  for (const auto& [shard, ids] : plan) {  // ascending shard order: no deadlock
+    if (shard == here) {
+      local().locks.Lock(ids, whole);
+      continue;
+    }
+    Result<bool> locked = shards_.RunOn<bool>(
+        shard,
+        [this, &ids, whole](Shard&) -> Result<bool> {
+          local().locks.Lock(ids, whole);
+          return true;
+        },
+        /*interruptible=*/false);
+    TK_ASSERT(locked.has_value());
+  }
+}
+
+void Server::UnlockAll(const LockPlan& plan, bool whole) {
+  const int here = env_.CurrentExecutor().index();
+  for (const auto& [shard, ids] : plan) {
+    if (shard == here) {
+      local().locks.Unlock(ids, whole);
+    } else {
+      // Messages from here to `shard` run in order: a later lock request of this executor
+      // cannot overtake this release.
+      env_.Post(shard, [this, ids, whole] { local().locks.Unlock(ids, whole); });
+    }
+  }
+}
+
+bool Server::RunHere(const CommandSpec& spec, std::vector<std::string>& args, ReplyWriter& reply,
+                     int db, ClientState* client) {
+  Ctx ctx(*this, spec, args, reply, db, client);
+  spec.handler(ctx);
+  return ctx.close_after;
+}
+
+bool Server::Dispatch(const CommandSpec& spec, ClientState& client, std::vector<std::string>& args,
+                      ReplyWriter& reply, bool locked) {
+  std::vector<int> positions;
+  if (!KeyPositions(spec, args, positions, reply)) return false;
+  const int here = env_.CurrentExecutor().index();
+  if (positions.empty()) {
+    LockPlan plan;
+    const bool whole = !locked && (spec.flags & kCmdWholeShards) != 0;
+    if (whole) {
+      for (int i = 0; i < shards_.size(); i++) plan.emplace_back(i, std::vector<std::string>{});
+      LockAll(plan, true);
+    }
+    bool close = RunHere(spec, args, reply, client.db, &client);
+    if (whole) UnlockAll(plan, true);
+    return close;
+  }
+  std::vector<std::pair<int, std::string>> keys;
+  keys.reserve(positions.size());
+  bool one_shard = true;
+  for (int position : positions) {
+    const std::string& key = args[static_cast<size_t>(position)];
+    keys.emplace_back(shards_.OwnerOf(key), KeyLockId(key));
+    one_shard = one_shard && keys.back().first == keys.front().first;
+  }
+  LockPlan plan = PlanLocks(keys);
+  if (!one_shard || plan.front().first == here) {
+    // Multi-shard commands run here and reach the owners with Ctx::On; a local one runs here too.
+    if (!locked) LockAll(plan, false);
+    RunHere(spec, args, reply, client.db, nullptr);
+    if (!locked) UnlockAll(plan, false);
+    return false;
+  }
+  // Every key on one other shard: the whole command runs there, one message each way.
+  const int owner = plan.front().first;
+  Result<std::string> out = shards_.RunOn<std::string>(
+      owner,
+      [this, &spec, &args, &plan, locked, db = client.db,
+       protocol = client.protocol](Shard&) -> Result<std::string> {
+        std::string out;
+        ReplyWriter remote(out, protocol);
+        if (!locked) local().locks.Lock(plan.front().second);
+        RunHere(spec, args, remote, db, nullptr);
+        if (!locked) local().locks.Unlock(plan.front().second);
+        return out;
+      },
+      /*interruptible=*/false);  // the work references this stack
+  TK_ASSERT(out.has_value());
+  reply.out() += *out;
+  return false;
+}
+
+AfterReply Server::Execute(ClientState& client, std::vector<std::string>& args, std::string& out) {
+  ExecutorState& state = local();
+  state.commands_processed++;
+  client.last_interaction = env_.Now();
+  ReplyWriter reply(out, client.protocol);
+  Resolved resolved = Resolve(args, reply);
+  if (resolved.spec == nullptr) {
+    if (client.in_multi) client.multi_failed = true;
+    return AfterReply::kKeepOpen;
+  }
+  const CommandSpec& spec = *resolved.spec;
+  client.last_command = FullName(spec, resolved.parent);
+  if (!client.authenticated && (spec.flags & kCmdNoAuth) == 0) {
+    reply.Error("NOAUTH Authentication required.");
+    if (client.in_multi) client.multi_failed = true;
+    return AfterReply::kKeepOpen;
+  }
+  if (spec.handler == nullptr) {  // MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET
+    if (!client.in_multi || !EqualsIgnoreCase(spec.name, "unwatch")) {
+      return Transactional(spec, client, args, reply) ? AfterReply::kClose : AfterReply::kKeepOpen;
+    }
+  }
+  if (client.in_multi) {
+    if ((spec.flags & kCmdNoMulti) != 0) {
+      reply.Error("ERR Command not allowed inside a transaction");
+      client.multi_failed = true;
+      return AfterReply::kKeepOpen;
+    }
+    std::vector<int> positions;
+    if (!KeyPositions(spec, args, positions, reply)) {
+      client.multi_failed = true;
+      return AfterReply::kKeepOpen;
+    }
+    client.queued.push_back(std::move(args));
+    reply.SimpleString("QUEUED");
+    return AfterReply::kKeepOpen;
+  }
+  const bool close = Dispatch(spec, client, args, reply, /*locked=*/false);
+  return close || client.killed->load() ? AfterReply::kClose : AfterReply::kKeepOpen;
+}
+
+bool Server::Transactional(const CommandSpec& spec, ClientState& client,
+                           std::vector<std::string>& args, ReplyWriter& reply) {
+  const std::string_view name = spec.name;
+  if (name == "multi") {
+    if (client.in_multi) {
+      reply.Error("ERR MULTI calls can not be nested");
+      return false;
+    }
+    client.in_multi = true;
+    reply.SimpleString("OK");
+  } else if (name == "exec") {
+    Exec(client, reply);
+  } else if (name == "discard") {
+    if (!client.in_multi) {
+      reply.Error("ERR DISCARD without MULTI");
+      return false;
+    }
+    client.in_multi = client.multi_failed = false;
+    client.queued.clear();
+    Unwatch(client);
+    reply.SimpleString("OK");
+  } else if (name == "watch") {
+    if (client.in_multi) {
+      reply.Error("ERR WATCH inside MULTI is not allowed");
+      return false;
+    }
+    Watch(client, args);
+    reply.SimpleString("OK");
+  } else if (name == "unwatch") {
+    Unwatch(client);
+    reply.SimpleString("OK");
+  } else if (name == "reset") {
+    client.in_multi = client.multi_failed = false;
+    client.queued.clear();
+    Unwatch(client);
+    client.db = 0;
+    client.protocol = 2;
+    client.name.clear();
+    client.user = "default";
+    client.authenticated = local().config.String("requirepass").empty();
+    reply.SimpleString("RESET");
+  } else {
+    TK_ASSERT_MSG(false, "a command without a handler that is not transactional");
+  }
+  return false;
+}
+
+void Server::Exec(ClientState& client, ReplyWriter& reply) {
+  if (!client.in_multi) {
+    reply.Error("ERR EXEC without MULTI");
+    return;
+  }
+  std::vector<std::vector<std::string>> queued = std::move(client.queued);
+  client.queued.clear();
+  client.in_multi = false;
+  if (client.multi_failed) {
+    client.multi_failed = false;
+    Unwatch(client);
+    reply.Error("EXECABORT Transaction discarded because of previous errors.");
+    return;
+  }
+  // Lock every key of the queue and every watched key, once, in shard order.
+  std::vector<std::pair<int, std::string>> keys;
+  std::vector<const CommandSpec*> specs;
+  bool whole = false;
+  std::string scratch;
+  ReplyWriter ignored(scratch);
+  for (std::vector<std::string>& args : queued) {
+    const CommandSpec* spec = Resolve(args, ignored).spec;  // resolved once already at MULTI time
+    TK_ASSERT(spec != nullptr);
+    specs.push_back(spec);
+    whole = whole || (spec->flags & kCmdWholeShards) != 0;
+    std::vector<int> positions;
+    if (!KeyPositions(*spec, args, positions, ignored)) continue;
+    for (int position : positions) {
+      const std::string& key = args[static_cast<size_t>(position)];
+      keys.emplace_back(shards_.OwnerOf(key), KeyLockId(key));
+    }
+  }
+  for (const auto& [db, key] : client.watched) keys.emplace_back(shards_.OwnerOf(key), KeyLockId(key));
+  LockPlan plan;
+  if (whole) {
+    for (int i = 0; i < shards_.size(); i++) plan.emplace_back(i, std::vector<std::string>{});
+  } else {
+    plan = PlanLocks(keys);
+  }
+  LockAll(plan, whole);
+  if (client.watch_flag && client.watch_flag->load()) {
+    reply.NullArray();
+  } else {
+    reply.ArrayHeader(static_cast<int64_t>(queued.size()));
+    for (size_t i = 0; i < queued.size(); i++) {
+      if (specs[i]->handler == nullptr) {  // UNWATCH queued inside MULTI
+        reply.SimpleString("OK");
+        continue;
+      }
+      (void)Dispatch(*specs[i], client, queued[i], reply, /*locked=*/true);
+    }
+  }
+  UnlockAll(plan, whole);
+  Unwatch(client);
+}
+
+void Server::Watch(ClientState& client, const std::vector<std::string>& args) {
+  if (!client.watch_flag) client.watch_flag = std::make_shared<std::atomic<bool>>(false);
+  for (size_t i = 1; i < args.size(); i++) {
+    std::pair<int, std::string> entry{client.db, args[i]};
+    if (std::find(client.watched.begin(), client.watched.end(), entry) != client.watched.end()) {
+      continue;
+    }
+    client.watched.push_back(entry);
+    WatchFlag flag = client.watch_flag;
+    std::string id = LockId(client.db, args[i]);
+    Result<bool> done = shards_.RunOn<bool>(
+        shards_.OwnerOf(args[i]),
+        [this, id, flag](Shard&) -> Result<bool> {
+          local().watches[id].push_back(flag);
+          return true;
+        },
+        /*interruptible=*/false);
+    TK_ASSERT(done.has_value());
+  }
+}
+
+void Server::Unwatch(ClientState& client) {
+  if (!client.watch_flag) return;
+  WatchFlag flag = std::move(client.watch_flag);
+  for (const auto& [db, key] : client.watched) {
+    std::string id = LockId(db, key);
+    Result<bool> done = shards_.RunOn<bool>(
+        shards_.OwnerOf(key),
+        [this, id, flag](Shard&) -> Result<bool> {
+          auto& watches = local().watches;
+          auto it = watches.find(id);
+          if (it == watches.end()) return true;  // the key changed: the entry is gone
+          std::erase(it->second, flag);
+          if (it->second.empty()) watches.erase(it);
+          return true;
+        },
+        /*interruptible=*/false);
+    TK_ASSERT(done.has_value());
+  }
+  client.watched.clear();
+}
+
+void Server::KeyChanged(int db, std::string_view key, int notify, std::string_view event) {
+  (void)notify;
+  (void)event;
+  ExecutorState& state = local();
+  if (state.watches.empty()) return;
+  auto it = state.watches.find(LockId(db, key));
+  if (it == state.watches.end()) return;
+  for (const WatchFlag& flag : it->second) flag->store(true);
+  state.watches.erase(it);
+}
+
+void Server::DbChanged(int db) {
+  ExecutorState& state = local();
+  for (auto it = state.watches.begin(); it != state.watches.end();) {
+    const std::string& id = it->first;
+    const int id_db = (static_cast<unsigned char>(id[0]) << 8) | static_cast<unsigned char>(id[1]);
+    if (db >= 0 && id_db != db) {
+      ++it;
+      continue;
+    }
+    for (const WatchFlag& flag : it->second) flag->store(true);
+    it = state.watches.erase(it);
+  }
+}
+
+}  // namespace tierkv::server

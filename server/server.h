@@ -1,0 +1,147 @@
+// The node's command layer: clients, the dispatcher, MULTI/EXEC and WATCH, per-executor state.
+//
+// One Server per node, built on executor 0 and shared by every executor; everything mutable in it
+// is per executor (ExecutorState, indexed by the executor running the caller), so nothing is
+// locked across threads. A client lives on the executor that accepted its connection
+// (ClientState); its commands are dispatched from there (command.h says where they run).
+//
+// Atomicity: every command locks its keys on their owners (server/key_locks.h) for its whole
+// run; EXEC locks the keys of every queued command and every WATCHed key at once before it checks
+// the WATCHes and runs the queue, so a transaction is atomic and isolated across shards and no
+// command of another client interleaves with it on any of its keys.
+// WATCH: the owner of a watched key keeps the watching clients' flags; Server::KeyChanged on the
+// owner sets them. The flag is an atomic because the client reads it from its own executor.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/env.h"
+#include "net/connection.h"
+#include "net/resp.h"
+#include "server/command.h"
+#include "server/config.h"
+#include "server/key_locks.h"
+#include "server/shards.h"
+
+namespace tierkv::server {
+
+// The Redis version tierkv answers as (HELLO, INFO): the command surface it implements.
+inline constexpr std::string_view kRedisCompatVersion = "7.0.15";
+
+// A WATCHing client's "a watched key changed" flag, set on the keys' owners.
+using WatchFlag = std::shared_ptr<std::atomic<bool>>;
+
+struct ClientState {
+  uint64_t id = 0;
+  std::string peer;  // "ip:port"
+  std::string name;  // CLIENT SETNAME
+  int db = 0;
+  int protocol = 2;  // 2 or 3 (HELLO)
+  bool authenticated = false;
+  std::string user = "default";
+  TimePoint created{};
+  TimePoint last_interaction{};
+  std::string last_command;  // lower-case full name, for CLIENT LIST
+  // MULTI/EXEC
+  bool in_multi = false;
+  bool multi_failed = false;  // a command was refused while queuing: EXEC aborts
+  std::vector<std::vector<std::string>> queued;
+  // WATCH: the keys (db, key) and the flag their owners set when one changes.
+  std::vector<std::pair<int, std::string>> watched;
+  WatchFlag watch_flag;
+  // Set by CLIENT KILL from any executor; the connection ends after its current command.
+  std::shared_ptr<std::atomic<bool>> killed = std::make_shared<std::atomic<bool>>(false);
+};
+
+// What one executor keeps for the command layer. Only its own executor touches it.
+class ExecutorState {
+ public:
+  ExecutorState(Executor& executor, const Config& config) : locks(executor), config(config) {}
+
+  KeyLockTable locks;
+  // This executor's copy of the configuration: CONFIG SET changes every copy.
+  Config config;
+  // Clients connected to this executor, by id.
+  std::unordered_map<uint64_t, ClientState*> clients;
+  // Watched keys of this shard (LockId) -> the watchers' flags.
+  std::unordered_map<std::string, std::vector<WatchFlag>> watches;
+  uint64_t commands_processed = 0;
+  uint64_t connections_received = 0;
+};
+
+class Server {
+ public:
+  Server(Env& env, ShardSet& shards, const Config& config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  Env& env() { return env_; }
+  ShardSet& shards() { return shards_; }
+  const CommandTable& table() const { return table_; }
+  // The calling executor's state.
+  ExecutorState& local();
+  ExecutorState& state_of(int executor) { return *states_[executor]; }
+  TimePoint started() const { return started_; }
+
+  // A new client on the calling executor (registered in its ExecutorState until Unregister).
+  std::unique_ptr<ClientState> Register(std::string peer);
+  // Drops the client's registrations (WATCHes, its ExecutorState entry). Suspends.
+  void Unregister(ClientState& client);
+
+  // Runs one command of `client` on the client's executor and appends its reply to `out` in the
+  // client's protocol. Suspends (the command may run on other executors meanwhile).
+  net::AfterReply Execute(ClientState& client, std::vector<std::string>& args, std::string& out);
+
+  // Runs on the owner of (db, key) after a command changed it: invalidates WATCHes and wakes
+  // what depends on the key (see Ctx::Changed).
+  void KeyChanged(int db, std::string_view key, int notify, std::string_view event);
+  // Every key of `db` on the calling executor's shard changed (FLUSHDB); db -1: every db.
+  void DbChanged(int db);
+
+ private:
+  struct Resolved {
+    const CommandSpec* spec = nullptr;
+    const CommandSpec* parent = nullptr;  // the container of a subcommand
+  };
+  // Finds the command (and subcommand) and checks arity. On failure writes the error and
+  // returns a null spec.
+  Resolved Resolve(std::vector<std::string>& args, net::ReplyWriter& reply);
+  // The key positions of a resolved command; false (error written) when they cannot be found.
+  bool KeyPositions(const CommandSpec& spec, const std::vector<std::string>& args,
+                    std::vector<int>& positions, net::ReplyWriter& reply);
+  // Runs the command where its keys live. `locked`: the caller (EXEC) already holds every lock.
+  // Returns true when the connection must close after the reply (QUIT).
+  bool Dispatch(const CommandSpec& spec, ClientState& client, std::vector<std::string>& args,
+                net::ReplyWriter& reply, bool locked);
+  // Runs the handler on the calling executor; returns Ctx::close_after.
+  bool RunHere(const CommandSpec& spec, std::vector<std::string>& args, net::ReplyWriter& reply,
+               int db, ClientState* client);
+  // Locks the ids of each shard (shard order) / unlocks them. `whole`: every shard as a whole.
+  using LockPlan = std::vector<std::pair<int, std::vector<std::string>>>;
+  void LockAll(const LockPlan& plan, bool whole);
+  void UnlockAll(const LockPlan& plan, bool whole);
+  LockPlan PlanLocks(const std::vector<std::pair<int, std::string>>& keys);
+
+  // MULTI/EXEC/DISCARD/WATCH/UNWATCH run here: they need the dispatcher itself.
+  void Exec(ClientState& client, net::ReplyWriter& reply);
+  void Watch(ClientState& client, const std::vector<std::string>& args);
+  void Unwatch(ClientState& client);
+  bool Transactional(const CommandSpec& spec, ClientState& client, std::vector<std::string>& args,
+                     net::ReplyWriter& reply);
+
+  Env& env_;
+  ShardSet& shards_;
+  CommandTable table_;
+  std::vector<std::unique_ptr<ExecutorState>> states_;
+  std::atomic<uint64_t> next_client_id_{1};
+  TimePoint started_;
+};
+
+}  // namespace tierkv::server

@@ -1,0 +1,70 @@
+// The command tests' harness: the real command layer (server/server.h) over real shards, in the
+// simulator, driven one command at a time and answering the reply in net/reply.h's text form:
+//
+//   WithServer([](Client& c) {
+//     CHECK(c.Run({"SET", "k", "v"}) == "OK");
+//     CHECK(c("GET k") == "v");           // split at spaces
+//     CHECK(c("INCR k") == "-ERR value is not an integer or out of range");
+//   });
+//
+// A Client is a connection's state on one executor; its commands run on that executor exactly
+// as a connection's would (keys on other shards are reached through messages).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/env.h"
+#include "net/reply.h"
+#include "server/config.h"
+#include "server/server.h"
+
+namespace tierkv::testing {
+
+class Client {
+ public:
+  Client(server::Server& server, int executor);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Runs one command; returns the reply's text form (net::Reply::ToString), or, when the
+  // command's output holds several replies (it should not), all of them joined by " | ".
+  std::string Run(std::vector<std::string> args);
+  // The same with the arguments split at single spaces.
+  std::string operator()(std::string_view line);
+  // The reply parsed.
+  net::Reply RunReply(std::vector<std::string> args);
+  // The raw RESP bytes of the reply.
+  std::string RunRaw(std::vector<std::string> args);
+  // Whether the last command asked to close the connection.
+  bool closed() const { return closed_; }
+
+  server::ClientState& state() { return *state_; }
+  int executor() const { return executor_; }
+  // A new client on `executor` of the same server.
+  std::unique_ptr<Client> Connect(int executor);
+
+ private:
+  server::Server& server_;
+  int executor_;
+  std::unique_ptr<server::ClientState> state_;
+  bool closed_ = false;
+};
+
+struct ServerOptions {
+  int shards = 2;
+  server::Config config;
+  uint64_t seed = 1;
+};
+
+// Opens shards and a Server in a simulated node and runs `body` with a client on executor 0.
+void WithServer(const std::function<void(Client& client)>& body, const ServerOptions& options = {});
+
+// Splits at single spaces ("SET k v" -> {"SET", "k", "v"}).
+std::vector<std::string> Words(std::string_view line);
+
+}  // namespace tierkv::testing
