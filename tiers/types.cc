@@ -340,29 +340,82 @@ Result<uint64_t> TypedStore::Size(int db, std::string_view key, RedisType type) 
 
 Result<bool> TypedStore::ChangeMember(int db, std::string_view key, RedisType type,
                                       std::string_view member, std::optional<std::string> value) {
+  auto changed = ChangeMembers(db, key, type, {{std::string(member), std::move(value)}});
+  if (!changed) return Err(changed.error());
+  return changed->added + changed->removed > 0;
+}
+
+Result<std::optional<Metadata>> TypedStore::Lookup(int db, std::string_view key, RedisType want) {
+  if (want == RedisType::kNone) return ReadMetaAny(db, key);
+  return ReadMeta(db, key, want);
+}
+
+Result<TypedStore::MemberChanges> TypedStore::ChangeMembers(
+    int db, std::string_view key, RedisType type,
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) {
+  MemberChanges result;
   WriteBatch batch;
   auto meta = ReadMeta(db, key, type, &batch);
   if (!meta) return Err(meta.error());
-  if (!*meta && !value) return false;
   Metadata m = *meta ? **meta : Metadata{type, 0, NewVersion()};
-  std::string sub = SubPrefix(db, key, m.version) + std::string(member);
-  bool exists = false;
-  if (*meta) {
-    auto old = engine_.Get(sub);
-    if (!old) return Err(old.error());
-    exists = old->has_value();
+  const std::string prefix = SubPrefix(db, key, m.version);
+  // Whether each touched member exists, as of the changes so far.
+  std::map<std::string, bool, std::less<>> exists;
+  for (const auto& [member, value] : changes) {
+    auto known = exists.find(member);
+    bool present = false;
+    if (known != exists.end()) {
+      present = known->second;
+    } else if (*meta) {
+      auto old = engine_.Get(prefix + member);
+      if (!old) return Err(old.error());
+      present = old->has_value();
+    }
+    if (value) {
+      batch.Put(prefix + member, *value);
+      if (present) {
+        result.updated++;
+      } else {
+        result.added++;
+        m.size++;
+      }
+    } else if (present) {
+      batch.Delete(prefix + member);
+      result.removed++;
+      m.size--;
+    }
+    exists[member] = value.has_value();
   }
-  if (!value && !exists) return false;
-  if (value) {
-    batch.Put(sub, *value);
-    if (!exists) m.size++;
-  } else {
-    batch.Delete(sub);
-    m.size--;
-  }
+  if (result.added + result.updated + result.removed == 0) return result;
   PutMeta(batch, db, key, m);
   TK_RETURN_IF_ERROR_R(engine_.Write(batch));
-  return value ? !exists : true;
+  return result;
+}
+
+Status TypedStore::ScanMembers(
+    int db, std::string_view key, RedisType type, std::string_view from,
+    const std::function<bool(std::string_view member, std::string_view value)>& visit) {
+  auto meta = ReadMeta(db, key, type);
+  if (!meta) return meta.error();
+  if (!*meta) return Status::Ok();
+  const std::string prefix = SubPrefix(db, key, (*meta)->version);
+  auto it = engine_.NewIterator();
+  TK_RETURN_IF_ERROR(it->Seek(prefix + std::string(from)));
+  while (it->Valid() && it->key().starts_with(prefix)) {
+    auto value = it->value();
+    if (!value) return value.error();
+    if (!visit(it->key().substr(prefix.size()), *value)) break;
+    TK_RETURN_IF_ERROR(it->Next());
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> TypedStore::GetMember(int db, std::string_view key,
+                                                         RedisType type, std::string_view member) {
+  auto meta = ReadMeta(db, key, type);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return std::optional<std::string>();
+  return engine_.Get(SubPrefix(db, key, (*meta)->version) + std::string(member));
 }
 
 Result<bool> TypedStore::SAdd(int db, std::string_view key, std::string_view member) {

@@ -140,6 +140,34 @@ class TypedStore {
   Result<std::vector<std::pair<std::string, double>>> ZRange(int db, std::string_view key,
                                                              int64_t start, int64_t stop);
 
+  // --- building blocks for the command families (server/cmd_*.cc) ---
+  // The server runs every command under its keys' locks (server/key_locks.h), so a family may
+  // compose these into read-modify-write commands without further locking.
+  Engine& engine() { return engine_; }
+  // The live key's metadata: nullopt when absent or expired; WRONGTYPE when its type is not
+  // `want` (kNone: any type).
+  Result<std::optional<Metadata>> Lookup(int db, std::string_view key,
+                                         RedisType want = RedisType::kNone);
+  struct MemberChanges {
+    uint64_t added = 0;    // fields or members that did not exist and were set
+    uint64_t updated = 0;  // fields that existed and were set
+    uint64_t removed = 0;  // fields or members that existed and were removed
+  };
+  // Sets (value) or removes (nullopt) fields of a hash or members of a set (value "") in one
+  // engine write, in order (a later change of the same field wins). Creates the key when it is
+  // absent and something is set; deletes it when it ends up empty. WRONGTYPE for another type.
+  Result<MemberChanges> ChangeMembers(
+      int db, std::string_view key, RedisType type,
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& changes);
+  // Visits the fields of a hash (with values) or members of a set (value "") in byte order,
+  // starting at the first >= `from`, until `visit` returns false. Absent key: no visit.
+  // WRONGTYPE for another type.
+  Status ScanMembers(int db, std::string_view key, RedisType type, std::string_view from,
+                     const std::function<bool(std::string_view member, std::string_view value)>& visit);
+  // One field of a hash / member of a set: its value, or nullopt.
+  Result<std::optional<std::string>> GetMember(int db, std::string_view key, RedisType type,
+                                               std::string_view member);
+
   // Garbage records left to reclaim (for tests and INFO).
   uint64_t reclaimed_subkeys() const { return reclaimed_; }
   // Runs one reclamation pass now (tests). Suspends.
