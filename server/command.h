@@ -145,18 +145,21 @@ void RegisterServerCommands(CommandTable& table);
 // The table with every family.
 CommandTable BuildCommandTable();
 
-// Keyspace notification classes (notify-keyspace-events letters).
+// Keyspace notification classes: the bits of Config::notify_keyspace_flags() (config.cc, the
+// letters "g$lshzxetdn" in order, then K, E, m).
 enum NotifyClass : int {
-  kNotifyGeneric = 1 << 2,  // g
-  kNotifyString = 1 << 3,   // $
-  kNotifyList = 1 << 4,     // l
-  kNotifySet = 1 << 5,      // s
-  kNotifyHash = 1 << 6,     // h
-  kNotifyZSet = 1 << 7,     // z
-  kNotifyExpired = 1 << 8,  // x
-  kNotifyEvicted = 1 << 9,  // e
-  kNotifyStream = 1 << 10,  // t
-  kNotifyNew = 1 << 14,     // n
+  kNotifyGeneric = 1 << 0,  // g
+  kNotifyString = 1 << 1,   // $
+  kNotifyList = 1 << 2,     // l
+  kNotifySet = 1 << 3,      // s
+  kNotifyHash = 1 << 4,     // h
+  kNotifyZSet = 1 << 5,     // z
+  kNotifyExpired = 1 << 6,  // x
+  kNotifyEvicted = 1 << 7,  // e
+  kNotifyStream = 1 << 8,   // t
+  kNotifyNew = 1 << 10,     // n
+  kNotifyKeyspace = 1 << 11,  // K: publish on __keyspace@<db>__:<key>
+  kNotifyKeyevent = 1 << 12,  // E: publish on __keyevent@<db>__:<event>
 };
 
 // What a handler runs with. Lives for one command on the executor running the handler.
