@@ -218,6 +218,8 @@ class Env {
   // Suspends until the node is asked to stop gracefully (SIGINT/SIGTERM in production; a
   // scheduled stop in simulation). Returns Ok then, or Cancelled.
   virtual Status WaitForStopRequest() = 0;
+  // Ends WaitForStopRequest as a signal would (SHUTDOWN). Thread-safe, never suspends.
+  virtual void RequestStop() = 0;
 };
 
 // Joins a directory and a name with one '/'.

@@ -37,7 +37,7 @@ class ProdEnv final : public Env {
   // returns; then stops every executor (destroying fibers still alive) and joins the threads.
   void Run(std::function<void()> main);
   // Thread-safe: ends WaitForStopRequest as a signal would.
-  void RequestStop();
+  void RequestStop() override;
 
   const std::string& NodeName() const override { return options_.node_name; }
   Log MakeLog(int shard) const override;

@@ -111,6 +111,7 @@ CommandTable BuildCommandTable() {
   RegisterSetCommands(table);
   RegisterSortedSetCommands(table);
   RegisterServerCommands(table);
+  RegisterInfoCommand(table);
   return table;
 }
 

@@ -142,6 +142,7 @@ void RegisterListCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
 void RegisterSortedSetCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
+void RegisterInfoCommand(CommandTable& table);
 // The table with every family.
 CommandTable BuildCommandTable();
 

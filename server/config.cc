@@ -69,6 +69,8 @@ constexpr SettingSpec kSettingTable[] = {
      "Log commands slower than this many microseconds (-1: off, 0: all)"},
     {"slowlog-max-len", SettingType::kInt, "128", 0, LONG_MAX, {}, true,
      "Entries kept in the slow log"},
+    {"latency-monitor-threshold", SettingType::kInt, "0", 0, kInt64Max, {}, true,
+     "Record events (commands) that take at least this many milliseconds (0: off)"},
     {"proto-max-bulk-len", SettingType::kBytes, "512mb", 1024 * 1024, kInt64Max, {}, true,
      "Largest bulk string a client may send"},
     {"client-query-buffer-limit", SettingType::kBytes, "1gb", 1024 * 1024, kInt64Max, {}, true,

@@ -200,6 +200,7 @@ Status ServeNode(Env& env, const NodeOptions& options) {
   Status stop = env.WaitForStopRequest();
   home.log().Info("shutting down: {}", stop.ok() ? "stop requested" : stop.ToString());
   stop_all();
+  server.Stop();
   Status closed = close_data();
   home.log().Info("server stopped");
   return closed;

@@ -30,6 +30,8 @@ bool Fits(int arity, size_t argc) {
 
 Server::Server(Env& env, ShardSet& shards, const Config& config)
     : env_(env), shards_(shards), table_(BuildCommandTable()), started_(env.Now()) {
+  last_save_unix_seconds_ = env.clock().UnixMicros() / 1'000'000;
+  run_id_ = env.RandomU64();
   for (int i = 0; i < env.ExecutorCount(); i++) {
     states_.push_back(std::make_unique<ExecutorState>(env.GetExecutor(i), config));
   }
@@ -38,6 +40,27 @@ Server::Server(Env& env, ShardSet& shards, const Config& config)
 Server::~Server() = default;
 
 ExecutorState& Server::local() { return *states_[env_.CurrentExecutor().index()]; }
+
+void Server::Stop() {
+  // Bounded by one checkpoint of every shard; polled because the save runs on another executor.
+  while (background_save_running_.load()) {
+    Status slept = env_.CurrentExecutor().Sleep(milliseconds(10));
+    if (!slept.ok()) break;
+  }
+}
+
+void Server::ForEachExecutor(const std::function<void(ExecutorState&)>& fn) {
+  for (int i = 0; i < env_.ExecutorCount(); i++) {
+    Result<bool> done = shards_.RunOn<bool>(
+        i,
+        [this, &fn](Shard&) -> Result<bool> {
+          fn(local());
+          return true;
+        },
+        /*interruptible=*/false);
+    TK_ASSERT(done.has_value());
+  }
+}
 
 std::unique_ptr<ClientState> Server::Register(std::string peer) {
   ExecutorState& state = local();
@@ -86,12 +109,36 @@ Server::Resolved Server::Resolve(std::vector<std::string>& args, ReplyWriter& re
   return {};
 }
 
+const CommandSpec* Server::Find(const std::vector<std::string>& args,
+                                const CommandSpec** parent) const {
+  *parent = nullptr;
+  const CommandSpec* spec = table_.Find(args[0]);
+  if (spec == nullptr || !Fits(spec->arity, args.size())) return nullptr;
+  if (spec->subcommands.empty() || (args.size() == 1 && spec->handler != nullptr)) return spec;
+  if (args.size() == 1) return nullptr;
+  for (const CommandSpec& sub : spec->subcommands) {
+    if (EqualsIgnoreCase(sub.name, args[1])) {
+      *parent = spec;
+      return Fits(sub.arity, args.size()) ? &sub : nullptr;
+    }
+  }
+  return nullptr;
+}
+
 bool Server::KeyPositions(const CommandSpec& spec, const std::vector<std::string>& args,
                           std::vector<int>& positions, ReplyWriter& reply) {
+  std::string error;
+  if (KeysOf(spec, args, positions, error)) return true;
+  reply.Error(error);
+  return false;
+}
+
+bool Server::KeysOf(const CommandSpec& spec, const std::vector<std::string>& args,
+                    std::vector<int>& positions, std::string& error) {
   positions.clear();
   if (spec.keys_fn != nullptr) {
-    if (std::optional<std::string> error = spec.keys_fn(args, positions)) {
-      reply.Error(*error);
+    if (std::optional<std::string> failed = spec.keys_fn(args, positions)) {
+      error = std::move(*failed);
       return false;
     }
     return true;
@@ -148,6 +195,59 @@ bool Server::RunHere(const CommandSpec& spec, std::vector<std::string>& args, Re
   Ctx ctx(*this, spec, args, reply, db, client);
   spec.handler(ctx);
   return ctx.close_after;
+}
+
+bool Server::TimedDispatch(const CommandSpec& spec, const CommandSpec* parent, ClientState& client,
+                           std::vector<std::string>& args, ReplyWriter& reply, bool locked) {
+  const TimePoint start = env_.Now();
+  const bool close = Dispatch(spec, client, args, reply, locked);
+  const Duration took = env_.Now() - start;
+  if ((spec.flags & kCmdSkipSlowlog) == 0 && (parent == nullptr || (parent->flags & kCmdSkipSlowlog) == 0)) {
+    RecordSlow(spec, client, args, took);
+  }
+  return close;
+}
+
+void Server::RecordSlow(const CommandSpec& spec, ClientState& client,
+                        const std::vector<std::string>& args, Duration took) {
+  (void)spec;
+  ExecutorState& state = local();
+  const int64_t took_us = std::chrono::duration_cast<microseconds>(took).count();
+  const int64_t now_s = env_.clock().UnixMicros() / 1'000'000;
+  const int64_t threshold_ms = state.config.Int("latency-monitor-threshold");
+  if (threshold_ms > 0 && took_us >= threshold_ms * 1000) {
+    LatencyRecord& record = state.latency["command"];
+    record.last_unix_seconds = now_s;
+    record.last_ms = took_us / 1000;
+    record.max_ms = std::max(record.max_ms, record.last_ms);
+    record.history.emplace_back(now_s, record.last_ms);
+    constexpr size_t kLatencyHistory = 160;  // Redis's LATENCY_TS_LEN
+    if (record.history.size() > kLatencyHistory) record.history.pop_front();
+  }
+  const int64_t slower_than = state.config.Int("slowlog-log-slower-than");
+  if (slower_than < 0 || took_us < slower_than) return;
+  // Redis keeps at most 32 arguments (the last says how many more) of at most 128 bytes each.
+  constexpr size_t kMaxArgs = 32, kMaxArgBytes = 128;
+  SlowlogEntry entry;
+  entry.id = NextSlowlogId();
+  entry.unix_seconds = now_s;
+  entry.duration_us = took_us;
+  const size_t shown = std::min(args.size(), kMaxArgs);
+  for (size_t i = 0; i < shown; i++) {
+    if (i == kMaxArgs - 1 && args.size() > kMaxArgs) {
+      entry.args.push_back("... (" + std::to_string(args.size() - kMaxArgs + 1) + " more arguments)");
+    } else if (args[i].size() > kMaxArgBytes) {
+      entry.args.push_back(args[i].substr(0, kMaxArgBytes) + "... (" +
+                           std::to_string(args[i].size() - kMaxArgBytes) + " more bytes)");
+    } else {
+      entry.args.push_back(args[i]);
+    }
+  }
+  entry.peer = client.peer;
+  entry.name = client.name;
+  state.slowlog.push_back(std::move(entry));
+  const auto max_len = static_cast<size_t>(state.config.Int("slowlog-max-len"));
+  while (state.slowlog.size() > max_len) state.slowlog.pop_front();
 }
 
 bool Server::Dispatch(const CommandSpec& spec, ClientState& client, std::vector<std::string>& args,
@@ -238,7 +338,7 @@ AfterReply Server::Execute(ClientState& client, std::vector<std::string>& args, 
     reply.SimpleString("QUEUED");
     return AfterReply::kKeepOpen;
   }
-  const bool close = Dispatch(spec, client, args, reply, /*locked=*/false);
+  const bool close = TimedDispatch(spec, resolved.parent, client, args, reply, /*locked=*/false);
   return close || client.killed->load() ? AfterReply::kClose : AfterReply::kKeepOpen;
 }
 
@@ -338,7 +438,7 @@ void Server::Exec(ClientState& client, ReplyWriter& reply) {
         reply.SimpleString("OK");
         continue;
       }
-      (void)Dispatch(*specs[i], client, queued[i], reply, /*locked=*/true);
+      (void)TimedDispatch(*specs[i], nullptr, client, queued[i], reply, /*locked=*/true);
     }
   }
   UnlockAll(plan, whole);

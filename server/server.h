@@ -15,6 +15,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,6 +62,23 @@ struct ClientState {
   std::shared_ptr<std::atomic<bool>> killed = std::make_shared<std::atomic<bool>>(false);
 };
 
+struct SlowlogEntry {
+  uint64_t id = 0;
+  int64_t unix_seconds = 0;
+  int64_t duration_us = 0;
+  std::vector<std::string> args;  // at most 32, each cut to 128 bytes, as Redis keeps them
+  std::string peer;
+  std::string name;
+};
+
+// LATENCY's record of one event ("command").
+struct LatencyRecord {
+  int64_t last_unix_seconds = 0;
+  int64_t last_ms = 0;
+  int64_t max_ms = 0;
+  std::deque<std::pair<int64_t, int64_t>> history;  // (unix seconds, ms), at most 160 like Redis
+};
+
 // What one executor keeps for the command layer. Only its own executor touches it.
 class ExecutorState {
  public:
@@ -73,6 +93,10 @@ class ExecutorState {
   std::unordered_map<std::string, std::vector<WatchFlag>> watches;
   uint64_t commands_processed = 0;
   uint64_t connections_received = 0;
+  uint64_t rejected_connections = 0;
+  // Newest last; at most slowlog-max-len.
+  std::deque<SlowlogEntry> slowlog;
+  std::map<std::string, LatencyRecord, std::less<>> latency;
 };
 
 class Server {
@@ -89,6 +113,28 @@ class Server {
   ExecutorState& local();
   ExecutorState& state_of(int executor) { return *states_[executor]; }
   TimePoint started() const { return started_; }
+  uint64_t run_id() const { return run_id_; }
+  // Unix seconds of the last completed SAVE/BGSAVE (or of the start).
+  std::atomic<int64_t>& last_save_unix_seconds() { return last_save_unix_seconds_; }
+  std::atomic<bool>& background_save_running() { return background_save_running_; }
+  // A new slow-log entry id (node-wide order).
+  uint64_t NextSlowlogId() { return next_slowlog_id_.fetch_add(1, std::memory_order_relaxed); }
+
+  // The command (and subcommand) `args` names, without writing errors: nullptr when unknown or
+  // when its arity does not fit. `parent` gets the container of a subcommand.
+  const CommandSpec* Find(const std::vector<std::string>& args, const CommandSpec** parent) const;
+  // The key positions of a command; false with Redis's error text in `error` when they cannot be
+  // found (a bad numkeys).
+  static bool KeysOf(const CommandSpec& spec, const std::vector<std::string>& args,
+                     std::vector<int>& positions, std::string& error);
+
+  // Runs fn(state of executor i) on each executor, one after another in index order (so callers
+  // may gather into their own variables). Suspends, uninterruptibly.
+  void ForEachExecutor(const std::function<void(ExecutorState&)>& fn);
+
+  // Waits for background work (BGSAVE) to end: call after the last client stopped and before
+  // the shards close. Suspends.
+  void Stop();
 
   // A new client on the calling executor (registered in its ExecutorState until Unregister).
   std::unique_ptr<ClientState> Register(std::string peer);
@@ -116,6 +162,11 @@ class Server {
   // The key positions of a resolved command; false (error written) when they cannot be found.
   bool KeyPositions(const CommandSpec& spec, const std::vector<std::string>& args,
                     std::vector<int>& positions, net::ReplyWriter& reply);
+  // Dispatch, timed for SLOWLOG and LATENCY.
+  bool TimedDispatch(const CommandSpec& spec, const CommandSpec* parent, ClientState& client,
+                     std::vector<std::string>& args, net::ReplyWriter& reply, bool locked);
+  void RecordSlow(const CommandSpec& spec, ClientState& client, const std::vector<std::string>& args,
+                  Duration took);
   // Runs the command where its keys live. `locked`: the caller (EXEC) already holds every lock.
   // Returns true when the connection must close after the reply (QUIT).
   bool Dispatch(const CommandSpec& spec, ClientState& client, std::vector<std::string>& args,
@@ -141,7 +192,11 @@ class Server {
   CommandTable table_;
   std::vector<std::unique_ptr<ExecutorState>> states_;
   std::atomic<uint64_t> next_client_id_{1};
+  std::atomic<uint64_t> next_slowlog_id_{0};
+  std::atomic<int64_t> last_save_unix_seconds_{0};
+  std::atomic<bool> background_save_running_{false};
   TimePoint started_;
+  uint64_t run_id_ = 0;
 };
 
 }  // namespace tierkv::server

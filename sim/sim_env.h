@@ -72,7 +72,7 @@ class SimEnv final : public Env {
   SimNode& node() { return node_; }
   World& world() { return world_; }
   bool stop_requested() const { return stop_requested_; }
-  void RequestStop();
+  void RequestStop() override;
 
   const std::string& NodeName() const override { return node_.name(); }
   Log MakeLog(int shard) const override;

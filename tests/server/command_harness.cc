@@ -93,8 +93,11 @@ void WithServer(const std::function<void(Client& client)>& body, const ServerOpt
         REQUIRE_MESSAGE(shards.has_value(), shards.error().ToString());
         {
           Server server(env, **shards, options.config);
-          Client client(server, 0);
-          body(client);
+          {
+            Client client(server, 0);
+            body(client);
+          }
+          server.Stop();
         }
         CHECK((*shards)->Close().ok());
       },
