@@ -65,6 +65,10 @@ struct Metadata {
   std::string value;  // strings: the value
 };
 
+namespace types_internal {
+struct Decoded;  // a DUMP payload's elements (types_internal.h)
+}  // namespace types_internal
+
 // WRONGTYPE as Redis words it.
 Status WrongType();
 
@@ -168,6 +172,39 @@ class TypedStore {
   Result<std::optional<std::string>> GetMember(int db, std::string_view key, RedisType type,
                                                std::string_view member);
 
+  // --- the keyspace (KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB, RENAME, COPY, MOVE, DUMP) ---
+  // Visits the live keys of `db` whose slot is in [first_slot, end_slot) in (slot, key) order,
+  // starting at the first key >= `from` in first_slot, until `visit` returns false. Keys of other
+  // databases are skipped by seeking past them (one seek per (slot, db) run), expired keys are not
+  // visited. Cost: the records visited plus one seek per slot holding other databases' keys.
+  using KeyVisitor =
+      std::function<bool(uint16_t slot, std::string_view key, const Metadata& meta)>;
+  Status ScanKeys(int db, uint32_t first_slot, std::string_view from, uint32_t end_slot,
+                  const KeyVisitor& visit);
+  // Deletes every key of `db` (every database when db < 0), expired ones included, in batches of
+  // bounded size; collections' elements go to the reclaimer (FLUSHDB is O(keys), not O(elements)).
+  // The caller keeps other writers away (the server locks the whole shard). Returns the number of
+  // live keys removed.
+  Result<uint64_t> Flush(int db);
+  // DUMP: the key's type and elements in tierkv's payload (see types.cc: format version and an
+  // XXH64 checksum at the end, like Redis's RDB version and CRC64); nullopt when absent.
+  Result<std::optional<std::string>> Dump(int db, std::string_view key);
+  // RESTORE: recreates `key` from a Dump payload with expiry `expire_ms` (0: none), in one write.
+  // An existing key is replaced when `replace`, else nothing is written and the answer is false.
+  // InvalidArgument "ERR DUMP payload version or checksum are wrong" / "ERR Bad data format".
+  Result<bool> Restore(int db, std::string_view key, std::string_view payload, int64_t expire_ms,
+                       bool replace);
+  // Checks a payload's version, checksum and format without writing (RESTORE of an already
+  // expired TTL answers OK only for a valid payload).
+  static Status CheckPayload(std::string_view payload);
+  enum class CopyOutcome { kCopied, kNoSource, kTargetExists };
+  // COPY, RENAME and MOVE of keys on this shard, in one engine write: `dst` in `dst_db` becomes a
+  // copy of the live `src` of `src_db` (elements under a fresh version, the same expiry), replacing
+  // an existing `dst` only when `replace`; `src` is deleted when `remove_source`. O(elements).
+  // src and dst must differ (the server answers those cases itself).
+  Result<CopyOutcome> CopyKey(int src_db, std::string_view src, int dst_db, std::string_view dst,
+                              bool replace, bool remove_source);
+
   // Garbage records left to reclaim (for tests and INFO).
   uint64_t reclaimed_subkeys() const { return reclaimed_; }
   // Runs one reclamation pass now (tests). Suspends.
@@ -201,6 +238,16 @@ class TypedStore {
                       const std::string& to, uint64_t to_first);
   // Deletes the key and hands its subkeys to the reclaimer: O(1) whatever the size.
   Status DeleteCollection(int db, std::string_view key, uint64_t version, WriteBatch& batch);
+  // The payload's elements decoded (types.cc), and their records added to a batch.
+  // The live key's elements (nullopt when absent) and, in `meta`, its metadata.
+  Result<std::optional<types_internal::Decoded>> ReadDecoded(int db, std::string_view key,
+                                                             Metadata& meta);
+  void PutDecoded(WriteBatch& batch, int db, std::string_view key,
+                  const types_internal::Decoded& decoded, int64_t expire_ms);
+  // Walks metadata records of `db` (all when < 0) like ScanKeys, expired keys included.
+  Status WalkKeys(int db, uint32_t first_slot, std::string_view from, uint32_t end_slot,
+                  bool live_only, const std::function<bool(uint16_t slot, int db, std::string_view key,
+                                                           const Metadata& meta)>& visit);
   uint64_t NewVersion();
   int64_t NowMs() const;
   void ReclaimLoop();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/assert.h"
 #include "core/sync.h"
@@ -27,6 +28,17 @@ std::string MetaKey(int db, std::string_view key);
 // The prefix of the subkeys of one version of a collection: 'S' | slot | db | key length | key |
 // version.
 std::string SubPrefix(int db, std::string_view key, uint64_t version);
+
+// A new list's first index: the middle of the index space, so both ends can grow.
+inline constexpr uint64_t kListMiddle = uint64_t{1} << 63;
+
+// A DUMP payload decoded: the type and its elements in order. Strings: the value; lists and
+// sets: the elements; hashes: field, value, field, value...; sorted sets: member, score (8
+// order-preserving bytes), member, score...
+struct Decoded {
+  RedisType type = RedisType::kNone;
+  std::vector<std::string> items;
+};
 
 // Adds to `batch` the garbage record that hands `version`'s subkeys to the reclaimer.
 void Retire(WriteBatch& batch, int db, std::string_view key, uint64_t version);

@@ -17,14 +17,13 @@
 namespace tierkv::tiers {
 
 using types_internal::GetBE;
+using types_internal::kListMiddle;
 using types_internal::MetaKey;
 using types_internal::PutBE;
 using types_internal::Retire;
 using types_internal::SubPrefix;
 
 namespace {
-
-constexpr uint64_t kListMiddle = uint64_t{1} << 63;
 
 std::string ListField(uint64_t index) {
   std::string out;
