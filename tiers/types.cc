@@ -25,6 +25,10 @@ namespace {
 constexpr size_t kReclaimBatch = 512;          // subkeys deleted per write batch
 constexpr size_t kReclaimPerPass = 64 * 1024;  // subkeys deleted per pass before yielding
 constexpr size_t kFlushBatch = 1024;           // keys deleted per FLUSHDB write batch
+// Active expiry: at most this many keys per cycle, one cycle per interval (Redis's default hz 10
+// runs its cycle every 100 ms too); bounds the cycle's write batch and the locks it holds.
+constexpr size_t kExpirePerCycle = 200;
+constexpr Duration kExpireInterval = milliseconds(100);
 constexpr uint32_t kSlotCount = 16384;
 // DUMP payload format version (bump on any change; RESTORE refuses other versions).
 constexpr uint16_t kDumpVersion = 1;
@@ -104,6 +108,16 @@ std::string GarbageKey(uint64_t version, int db, std::string_view key) {
   return out;
 }
 
+std::string ExpiryKey(int64_t expire_ms, int db, std::string_view key) {
+  std::string out(1, 'E');
+  PutBE(out, static_cast<uint64_t>(expire_ms), 8);
+  PutBE(out, KeySlot(key), 2);
+  out.push_back(static_cast<char>(db));
+  out += key;
+  return out;
+}
+constexpr size_t kExpiryKeyHeader = 12;
+
 std::string EncodeMeta(const Metadata& meta) {
   std::string out(1, static_cast<char>(meta.type));
   PutBE(out, static_cast<uint64_t>(meta.expire_ms), 8);
@@ -174,18 +188,22 @@ TypedStore::TypedStore(Engine& engine, Executor& executor, const Clock& clock)
       executor_(executor),
       clock_(clock),
       reclaim_wanted_(executor),
-      reclaim_mutex_(executor) {
+      reclaim_mutex_(executor),
+      expire_wakeup_(executor) {
   reclaimer_ = executor_.Spawn("reclaimer", [this] { ReclaimLoop(); });
+  expirer_ = executor_.Spawn("expirer", [this] { ExpireLoop(); });
 }
 
 TypedStore::~TypedStore() {
-  TK_ASSERT_MSG(reclaimer_.done(), "TypedStore destroyed without Stop()");
+  TK_ASSERT_MSG(reclaimer_.done() && expirer_.done(), "TypedStore destroyed without Stop()");
 }
 
 void TypedStore::Stop() {
   stopping_ = true;
   reclaim_wanted_.Set();
+  expire_wakeup_.Set();
   (void)reclaimer_.Join();
+  (void)expirer_.Join();
 }
 
 int64_t TypedStore::NowMs() const { return clock_.UnixMicros() / 1000; }
@@ -225,9 +243,17 @@ Result<std::optional<Metadata>> TypedStore::ReadMeta(int db, std::string_view ke
 void TypedStore::PutMeta(WriteBatch& batch, int db, std::string_view key, const Metadata& meta) {
   if (IsCollection(meta.type) && meta.size == 0) {
     batch.Delete(MetaKey(db, key));  // an empty collection does not exist
+    DropExpiry(batch, db, key, meta.expire_ms);
   } else {
     batch.Put(MetaKey(db, key), EncodeMeta(meta));
+    // Rewritten on every write of a key with an expiry: the index stays in step whoever changed
+    // the expiry (a Put of the same record is harmless).
+    if (meta.expire_ms > 0) batch.Put(ExpiryKey(meta.expire_ms, db, key), "");
   }
+}
+
+void TypedStore::DropExpiry(WriteBatch& batch, int db, std::string_view key, int64_t expire_ms) {
+  if (expire_ms > 0) batch.Delete(ExpiryKey(expire_ms, db, key));
 }
 
 // An overwritten or expired collection leaves its subkeys to the reclaimer.
@@ -250,6 +276,7 @@ Result<bool> TypedStore::Delete(int db, std::string_view key) {
   if (!meta) return Err(meta.error());
   WriteBatch batch;
   batch.Delete(MetaKey(db, key));
+  DropExpiry(batch, db, key, meta->expire_ms);
   if (IsCollection(meta->type)) Retire(batch, db, key, meta->version);
   TK_RETURN_IF_ERROR_R(engine_.Write(batch));
   if (IsCollection(meta->type)) reclaim_wanted_.Set();
@@ -262,8 +289,9 @@ Result<bool> TypedStore::Expire(int db, std::string_view key, int64_t expire_ms)
   auto meta = ReadMetaAny(db, key);
   if (!meta) return Err(meta.error());
   if (!*meta) return false;
-  (*meta)->expire_ms = expire_ms;
   WriteBatch batch;
+  if ((*meta)->expire_ms != expire_ms) DropExpiry(batch, db, key, (*meta)->expire_ms);
+  (*meta)->expire_ms = expire_ms;
   PutMeta(batch, db, key, **meta);
   TK_RETURN_IF_ERROR_R(engine_.Write(batch));
   return true;
@@ -292,6 +320,7 @@ Status TypedStore::Set(int db, std::string_view key, std::string_view value, int
     auto old = DecodeMeta(**raw);
     if (!old) return old.error();
     if (IsCollection(old->type)) Retire(batch, db, key, old->version);  // SET replaces any type
+    if (old->expire_ms != expire_ms) DropExpiry(batch, db, key, old->expire_ms);
   }
   Metadata meta;
   meta.type = RedisType::kString;
@@ -695,6 +724,7 @@ Result<uint64_t> TypedStore::Flush(int db) {
         db, 0, "", kSlotCount, /*live_only=*/false,
         [&](uint16_t, int key_db, std::string_view key, const Metadata& meta) {
           batch.Delete(MetaKey(key_db, key));
+          DropExpiry(batch, key_db, key, meta.expire_ms);
           if (IsCollection(meta.type)) {
             Retire(batch, key_db, key, meta.version);
             collections = true;
@@ -876,6 +906,7 @@ Result<bool> TypedStore::Restore(int db, std::string_view key, std::string_view 
   if (*old) {
     if (!replace) return false;
     if (retire) Retire(batch, db, key, (*old)->version);
+    if ((*old)->expire_ms != expire_ms) DropExpiry(batch, db, key, (*old)->expire_ms);
   }
   PutDecoded(batch, db, key, *decoded, expire_ms);
   TK_RETURN_IF_ERROR_R(engine_.Write(batch));
@@ -901,6 +932,7 @@ Result<TypedStore::CopyOutcome> TypedStore::CopyKey(int src_db, std::string_view
   bool retired = false;
   if (*old) {
     if (!replace) return CopyOutcome::kTargetExists;
+    if ((*old)->expire_ms != meta.expire_ms) DropExpiry(batch, dst_db, dst, (*old)->expire_ms);
     if (IsCollection((*old)->type)) {
       Retire(batch, dst_db, dst, (*old)->version);
       retired = true;
@@ -909,6 +941,7 @@ Result<TypedStore::CopyOutcome> TypedStore::CopyKey(int src_db, std::string_view
   PutDecoded(batch, dst_db, dst, **decoded, meta.expire_ms);
   if (remove_source) {
     batch.Delete(MetaKey(src_db, src));
+    DropExpiry(batch, src_db, src, meta.expire_ms);
     if (IsCollection(meta.type)) {
       Retire(batch, src_db, src, meta.version);
       retired = true;
@@ -917,6 +950,76 @@ Result<TypedStore::CopyOutcome> TypedStore::CopyKey(int src_db, std::string_view
   TK_RETURN_IF_ERROR_R(engine_.Write(batch));
   if (retired) reclaim_wanted_.Set();
   return CopyOutcome::kCopied;
+}
+
+// --- active expiry ---
+
+Result<uint64_t> TypedStore::ExpireOnce(size_t limit) {
+  struct Due {
+    std::string record;  // the index record
+    int64_t expire_ms;
+    int db;
+    std::string key;
+  };
+  std::vector<Due> due;
+  const int64_t now = NowMs();
+  auto it = engine_.NewIterator();
+  TK_RETURN_IF_ERROR_R(it->Seek("E"));
+  while (it->Valid() && due.size() < limit && it->key().starts_with("E")) {
+    const std::string& record = it->key();
+    if (record.size() < kExpiryKeyHeader) return Err(StatusCode::kCorruption, "malformed expiry record");
+    const auto expire_ms = static_cast<int64_t>(GetBE(record, 1, 8));
+    if (expire_ms > now) break;  // in time order: nothing later is due
+    due.push_back({record, expire_ms, static_cast<uint8_t>(record[11]), record.substr(12)});
+    TK_RETURN_IF_ERROR_R(it->Next());
+  }
+  it.reset();
+  if (due.empty()) return 0;
+  // Check and delete under the keys' locks, taken in CopyKey's order (metadata key order), so no
+  // command writes a key between the check and the write.
+  std::sort(due.begin(), due.end(), [](const Due& a, const Due& b) {
+    return MetaKey(a.db, a.key) < MetaKey(b.db, b.key);
+  });
+  std::vector<std::unique_ptr<KeyLock>> locks;
+  for (size_t i = 0; i < due.size(); i++) {
+    if (i > 0 && due[i].db == due[i - 1].db && due[i].key == due[i - 1].key) continue;
+    locks.push_back(std::make_unique<KeyLock>(*this, due[i].db, due[i].key));
+  }
+  WriteBatch batch;
+  bool collections = false;
+  std::vector<const Due*> gone;
+  for (const Due& entry : due) {
+    batch.Delete(entry.record);
+    auto raw = engine_.Get(MetaKey(entry.db, entry.key));
+    if (!raw) return Err(raw.error());
+    if (!*raw) continue;
+    auto meta = DecodeMeta(**raw);
+    if (!meta) return Err(meta.error());
+    if (meta->expire_ms != entry.expire_ms) continue;  // a stale record: the expiry changed
+    batch.Delete(MetaKey(entry.db, entry.key));
+    if (IsCollection(meta->type)) {
+      Retire(batch, entry.db, entry.key, meta->version);
+      collections = true;
+    }
+    gone.push_back(&entry);
+  }
+  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  locks.clear();
+  if (collections) reclaim_wanted_.Set();
+  expired_ += gone.size();
+  if (on_expired_) {
+    for (const Due* entry : gone) on_expired_(entry->db, entry->key);
+  }
+  return gone.size();
+}
+
+void TypedStore::ExpireLoop() {
+  while (!stopping_) {
+    Status waited = expire_wakeup_.Wait(DeadlineAfter(executor_.Now(), kExpireInterval));
+    if (waited.code() == StatusCode::kCancelled || stopping_) return;
+    auto expired = ExpireOnce(kExpirePerCycle);
+    if (!expired) executor_.log().Warn("expiring keys: {}", expired.error().ToString());
+  }
 }
 
 }  // namespace tierkv::tiers

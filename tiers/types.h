@@ -29,7 +29,13 @@
 // memtable budget by its size); Redis is O(N) for the same commands.
 // A list, hash, set or sorted set that becomes empty is deleted, as in Redis.
 // Expiry is an absolute Unix time in milliseconds in the metadata; an expired key reads as absent
-// (lazy expiry; active expiry is the server's job).
+// (lazy expiry). Active expiry: an index record per key with an expiry,
+//   expiry    'E' | expire_ms (u64 BE) | slot | db | key -> (empty)
+// written beside the metadata by every write of a key with an expiry, and a background fiber that
+// every 100 ms deletes the keys whose index records are due (at most 200 per cycle). The index is
+// lenient: a record may outlive its key or its key's expiry (a list emptied by LPOP, a family
+// writing metadata itself); the fiber checks the metadata's expiry and drops such records when
+// their time comes, so they cost space only until then.
 // Concurrency: a command is one read-modify-write; a per-key fiber lock keeps two commands on one
 // key from interleaving across their suspensions, without serialising different keys (group
 // commit in the WAL still batches them).
@@ -205,6 +211,17 @@ class TypedStore {
   Result<CopyOutcome> CopyKey(int src_db, std::string_view src, int dst_db, std::string_view dst,
                               bool replace, bool remove_source);
 
+  // --- active expiry ---
+  // Called after the expiry fiber deleted keys (the server invalidates WATCHes and publishes
+  // "expired"). Runs on the store's executor, outside the store's locks.
+  void OnExpired(std::function<void(int db, std::string_view key)> listener) {
+    on_expired_ = std::move(listener);
+  }
+  // Deletes up to `limit` keys whose expiry index records are due, in one write; returns how many
+  // live-until-now keys it deleted (stale index records are dropped without counting). Suspends.
+  Result<uint64_t> ExpireOnce(size_t limit);
+  uint64_t expired_keys() const { return expired_; }
+
   // Garbage records left to reclaim (for tests and INFO).
   uint64_t reclaimed_subkeys() const { return reclaimed_; }
   // Runs one reclamation pass now (tests). Suspends.
@@ -251,6 +268,9 @@ class TypedStore {
   uint64_t NewVersion();
   int64_t NowMs() const;
   void ReclaimLoop();
+  void ExpireLoop();
+  // Removes the expiry index record of (db, key) at `expire_ms` (nothing when 0).
+  void DropExpiry(WriteBatch& batch, int db, std::string_view key, int64_t expire_ms);
 
   Engine& engine_;
   Executor& executor_;
@@ -262,6 +282,10 @@ class TypedStore {
   Mutex reclaim_mutex_;
   bool stopping_ = false;
   uint64_t reclaimed_ = 0;
+  FiberHandle expirer_;
+  Event expire_wakeup_;  // set by Stop
+  std::function<void(int db, std::string_view key)> on_expired_;
+  uint64_t expired_ = 0;
 };
 
 }  // namespace tierkv::tiers

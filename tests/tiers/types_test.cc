@@ -837,3 +837,101 @@ TEST_CASE("types: CopyKey copies or moves every type between keys and dbs in one
 
 }  // namespace
 }  // namespace tierkv::tiers
+
+// Active expiry: the 'E' index and the background fiber.
+namespace tierkv::tiers {
+namespace {
+
+size_t CountExpiryRecords(Engine& engine) {
+  size_t count = 0;
+  auto it = engine.NewIterator();
+  REQUIRE(it->Seek("E").ok());
+  while (it->Valid() && it->key().starts_with("E") && count < 100000) {
+    count++;
+    REQUIRE(it->Next().ok());
+  }
+  return count;
+}
+
+TEST_CASE("types: active expiry deletes due keys in bounded cycles and drops stale index records") {
+  testing::RunInEnv(testing::EnvKind::kSimulation, 1, [](Env& env, const std::string& dir) {
+    WithStore(env, dir, [&](Engine& engine, TypedStore& store) {
+      std::vector<std::string> notified;
+      store.OnExpired([&](int db, std::string_view key) {
+        CHECK(db == 2);
+        notified.emplace_back(key);
+      });
+      const int64_t at = env.clock().UnixMicros() / 1000 + 5000;  // the writes take virtual time
+      for (int i = 0; i < 450; i++) {
+        REQUIRE(store.Set(2, "s" + std::to_string(i), "v", at).ok());
+      }
+      REQUIRE(store.HSet(2, "h", "f", "v").has_value());
+      REQUIRE(store.Expire(2, "h", at).value());
+      REQUIRE(store.HSet(2, "h", "g", "v").has_value());  // rewrites the same index record
+      REQUIRE(store.Set(2, "later", "v", at).ok());
+      REQUIRE(store.Expire(2, "later", at + 100000).value());  // the old record goes
+      REQUIRE(store.Set(2, "kept", "v", at).ok());
+      REQUIRE(store.Expire(2, "kept", 0).value());  // PERSIST
+      REQUIRE(store.Set(2, "plain", "v").ok());
+      REQUIRE(store.Push(2, "list", {"a"}, false).has_value());
+      REQUIRE(store.Expire(2, "list", at).value());
+      REQUIRE(store.Pop(2, "list", true).has_value());  // emptied: key and record go
+      REQUIRE(store.Set(2, "deleted", "v", at).ok());
+      REQUIRE(store.Delete(2, "deleted").value());
+      CHECK(CountExpiryRecords(engine) == 450 + 2);  // s*, h, later
+      CHECK(store.expired_keys() == 0);
+      // Due: a direct cycle honours its limit.
+      CHECK(env.clock().UnixMicros() / 1000 < at);
+      REQUIRE(env.CurrentExecutor().Sleep(
+                      milliseconds(at + 10 - env.clock().UnixMicros() / 1000)).ok());
+      const uint64_t before = store.expired_keys();
+      const uint64_t expired = store.ExpireOnce(10).value();
+      CHECK(expired <= 10);
+      CHECK(store.expired_keys() == before + expired);
+      // The fiber finishes the rest within a few cycles (at most 200 keys each).
+      for (int wait = 0; wait < 50 && store.expired_keys() < 451; wait++) {
+        REQUIRE(env.CurrentExecutor().Sleep(milliseconds(100)).ok());
+      }
+      CHECK(store.expired_keys() == 451);
+      CHECK(notified.size() == 451);
+      std::sort(notified.begin(), notified.end());
+      CHECK(std::binary_search(notified.begin(), notified.end(), "h"));
+      CHECK_FALSE(std::binary_search(notified.begin(), notified.end(), "later"));
+      CHECK(CountExpiryRecords(engine) == 1);  // later's
+      CHECK_FALSE(engine.Get(types_internal::MetaKey(2, "s7")).value().has_value());
+      CHECK_FALSE(engine.Get(types_internal::MetaKey(2, "h")).value().has_value());
+      CHECK(store.Get(2, "later").value() == "v");
+      CHECK(store.Get(2, "kept").value() == "v");
+      CHECK(store.Get(2, "plain").value() == "v");
+      REQUIRE(store.ReclaimOnce().ok());
+      CHECK(store.reclaimed_subkeys() == 2);  // h's two fields (the popped list had none left)
+    });
+  });
+}
+
+TEST_CASE("types: the expiry index survives a reopen; Flush and CopyKey keep it in step") {
+  testing::RunInEnv(testing::EnvKind::kSimulation, 1, [](Env& env, const std::string& dir) {
+    int64_t at = 0;
+    WithStore(env, dir, [&](Engine& engine, TypedStore& store) {
+      at = env.clock().UnixMicros() / 1000 + 5000;
+      REQUIRE(store.Set(0, "a", "v", at).ok());
+      REQUIRE(store.Set(0, "b", "v", at).ok());
+      REQUIRE(store.Set(1, "f", "v", at).ok());
+      CHECK(store.CopyKey(0, "b", 0, "c", false, /*remove_source=*/true).value() ==
+            TypedStore::CopyOutcome::kCopied);
+      CHECK(store.Flush(1).value() == 1);
+      CHECK(CountExpiryRecords(engine) == 2);  // a and c
+    });
+    WithStore(env, dir, [&](Engine& engine, TypedStore& store) {
+      CHECK(store.ExpireTime(0, "c").value() == at);
+      for (int wait = 0; wait < 100 && store.expired_keys() < 2; wait++) {
+        REQUIRE(env.CurrentExecutor().Sleep(milliseconds(100)).ok());
+      }
+      CHECK(store.expired_keys() == 2);
+      CHECK(CountExpiryRecords(engine) == 0);
+    });
+  });
+}
+
+}  // namespace
+}  // namespace tierkv::tiers
