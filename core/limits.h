@@ -52,6 +52,15 @@ inline constexpr int64_t kMaxMultibulkReserve = 1024;
 inline constexpr int64_t kProtoMaxBulkLen = 512LL * 1024 * 1024;
 // Redis client-query-buffer-limit default (1 GB): the most unparsed input kept for one client.
 inline constexpr std::size_t kClientQueryBufferLimit = 1024ULL * 1024 * 1024;
+// Replies of a pipeline are sent once this many bytes are pending, before the next command of the
+// batch runs: a client that pipelines many large reads costs the server at most this much plus
+// one reply (Redis's reply buffers grow unbounded for normal clients unless
+// client-output-buffer-limit says otherwise; here the socket write applies back-pressure).
+inline constexpr std::size_t kReplyFlushBytes = 64 * 1024;
+// Out-of-band bytes (pub/sub messages, MONITOR lines) queued for one client when its
+// client-output-buffer-limit class sets no limit (Redis's "normal 0 0 0"): a monitor that stops
+// reading is disconnected here instead of growing without bound.
+inline constexpr std::size_t kMaxPushQueueBytes = 64 * 1024 * 1024;
 // Bytes read from a socket per read call: 16 KiB is Redis's PROTO_IOBUF_LEN.
 inline constexpr std::size_t kSocketReadChunkBytes = 16 * 1024;
 // Pending connection backlog for listeners (Redis tcp-backlog default 511).

@@ -10,12 +10,18 @@
 namespace tierkv::net {
 namespace {
 
-// Runs every complete command in `input`, appending the replies to `output`. Returns
-// kClose when the connection must close once the replies are written (QUIT, protocol error).
-// Bounded: every pass consumes input or returns.
+std::span<const std::byte> Bytes(std::string_view data) {
+  return std::as_bytes(std::span(data.data(), data.size()));
+}
+
+// Runs complete commands from `input`, appending the replies to `output`, until the input holds
+// no complete command (more_input = false), kReplyFlushBytes of replies are pending
+// (more_input = true: run the rest before reading), or a command or protocol error closes.
 AfterReply ProcessInput(InputBuffer& input, RequestParser& parser, const CommandHandler& handler,
-                        std::string& output, const Log& log, const std::string& peer) {
-  while (true) {
+                        std::string& output, const Log& log, const std::string& peer,
+                        bool& more_input) {
+  more_input = false;
+  while (output.size() < limits::kReplyFlushBytes) {
     ParseResult parsed = parser.Parse(input.readable());
     input.Consume(parsed.consumed);
     switch (parsed.status) {
@@ -25,39 +31,111 @@ AfterReply ProcessInput(InputBuffer& input, RequestParser& parser, const Command
         ReplyWriter(output).Error(parser.error());
         return AfterReply::kClose;
       case ParseStatus::kCommand:
-        if (handler(parser.command(), output) == AfterReply::kClose) {
-          return AfterReply::kClose;
-        }
+        if (handler(parser.command(), output) == AfterReply::kClose) return AfterReply::kClose;
         break;
     }
   }
+  more_input = true;
+  return AfterReply::kKeepOpen;
 }
 
 }  // namespace
 
-void ServeConnection(Socket& socket, const CommandHandler& handler, const Log& log) {
+Connection::~Connection() {
+  TK_ASSERT_MSG(!writer_running_ || executor_.shutting_down(), "Connection not finished");
+}
+
+Status Connection::Write(std::string_view data) {
+  Status locked = write_mutex_.Lock();
+  if (!locked.ok()) return locked;
+  Status written = socket_.Write(Bytes(data));
+  write_mutex_.Unlock();
+  return written;
+}
+
+bool Connection::Push(std::string data, size_t hard_limit, size_t soft_limit,
+                      Duration soft_limit_time) {
+  const size_t after = queued_.size() + data.size();
+  if (hard_limit != 0 && after > hard_limit) return false;
+  if (soft_limit != 0 && after > soft_limit) {
+    const TimePoint now = executor_.Now();
+    if (over_soft_limit_since_ == TimePoint::max()) over_soft_limit_since_ = now;
+    if (now - over_soft_limit_since_ > soft_limit_time) return false;
+  } else {
+    over_soft_limit_since_ = TimePoint::max();
+  }
+  queued_ += data;
+  if (!writer_running_) {
+    writer_running_ = true;
+    // A previous writer has returned: it clears writer_running_ as its last step.
+    writer_ = executor_.Spawn("push-writer", [this] { WriteQueued(); });
+  }
+  return true;
+}
+
+void Connection::WriteQueued() {
+  while (!queued_.empty()) {  // bounded: each pass writes what was queued before it
+    Status locked = write_mutex_.Lock();
+    if (!locked.ok()) break;
+    std::string sending;
+    sending.swap(queued_);
+    Status written = socket_.Write(Bytes(sending));
+    write_mutex_.Unlock();
+    if (!written.ok()) {
+      queued_.clear();
+      break;
+    }
+  }
+  writer_running_ = false;
+  writer_done_.NotifyAll();
+}
+
+void Connection::Finish() {
+  if (!writer_.valid()) return;
+  writer_.Cancel();
+  // Uninterruptible: the calling fiber may itself be cancelled (CLIENT KILL, shutdown), and the
+  // writer uses this object until it returns. Bounded: the cancelled writer returns at its next
+  // park.
+  while (writer_running_) {
+    WakeReason reason = writer_done_.Wait(kNoDeadline, /*interruptible=*/false);
+    TK_ASSERT(reason == WakeReason::kWoken);
+  }
+  writer_ = FiberHandle();
+  queued_.clear();
+}
+
+void ServeConnection(Connection& connection, const CommandHandler& handler, const Log& log,
+                     const ConnectionOptions& options) {
+  Socket& socket = connection.socket();
   const std::string peer = socket.PeerAddress();
   InputBuffer input;
   RequestParser parser;
   std::string output;
-  while (true) {  // one pass per socket read; ends with the connection
-    // Read at least a chunk. Inside a big bulk argument, ask for up to as much again as is
-    // buffered: the buffer grows geometrically with the bytes that actually arrived, never to a
-    // length the client merely announced (a header alone must not reserve 512 MB).
-    const size_t chunk = limits::kSocketReadChunkBytes;
-    size_t wanted = std::clamp(parser.BulkBytesWanted(input.size()), chunk,
-                               std::max(chunk, input.size()));
-    Result<size_t> read = socket.Read(input.PrepareWrite(wanted));
-    if (!read) {
-      log.Debug("connection {} ended: {}", peer, read.error().ToString());
-      break;
+  bool more_input = false;
+  while (true) {  // one pass per socket read or per flushed part of a batch
+    if (!more_input) {
+      // Read at least a chunk. Inside a big bulk argument, ask for up to as much again as is
+      // buffered: the buffer grows geometrically with the bytes that actually arrived, never to
+      // a length the client merely announced (a header alone must not reserve 512 MB).
+      const size_t chunk = limits::kSocketReadChunkBytes;
+      size_t wanted = std::clamp(parser.BulkBytesWanted(input.size()), chunk,
+                                 std::max(chunk, input.size()));
+      Deadline deadline = kNoDeadline;
+      if (options.idle_timeout) {
+        Duration idle = options.idle_timeout();
+        if (idle > Duration::zero()) deadline = DeadlineAfter(connection.executor().Now(), idle);
+      }
+      Result<size_t> read = socket.Read(input.PrepareWrite(wanted), deadline);
+      if (!read) {
+        log.Debug("connection {} ended: {}", peer, read.error().ToString());
+        break;
+      }
+      if (*read == 0) break;  // the client closed its side
+      input.Commit(*read);
     }
-    if (*read == 0) break;  // the client closed its side
-    input.Commit(*read);
-
-    AfterReply after = ProcessInput(input, parser, handler, output, log, peer);
+    AfterReply after = ProcessInput(input, parser, handler, output, log, peer, more_input);
     if (!output.empty()) {
-      Status written = socket.Write(std::as_bytes(std::span(output)));
+      Status written = connection.Write(output);
       output.clear();
       if (!written.ok()) {
         log.Debug("connection {} ended: {}", peer, written.ToString());

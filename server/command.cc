@@ -112,6 +112,7 @@ CommandTable BuildCommandTable() {
   RegisterSortedSetCommands(table);
   RegisterServerCommands(table);
   RegisterInfoCommand(table);
+  RegisterPubSubCommands(table);
   return table;
 }
 

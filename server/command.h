@@ -143,6 +143,7 @@ void RegisterSetCommands(CommandTable& table);
 void RegisterSortedSetCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
 void RegisterInfoCommand(CommandTable& table);
+void RegisterPubSubCommands(CommandTable& table);
 // The table with every family.
 CommandTable BuildCommandTable();
 

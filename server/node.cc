@@ -43,6 +43,7 @@ class ShardServer {
     Result<std::unique_ptr<Listener>> listener = env_.Listen(address, listen_options);
     if (!listener) return Err(listener.error());
     listener_ = std::move(*listener);
+    local_address_ = listener_->LocalAddress().ToString();
     accept_fiber_ = executor_.Spawn("accept", [this] { AcceptLoop(); });
     return listener_->LocalAddress().port;
   }
@@ -97,30 +98,58 @@ class ShardServer {
     std::shared_ptr<Socket> socket = std::move(accepted);
     executor_.log().Debug("client {} connected", socket->PeerAddress());
     FiberHandle fiber = executor_.Spawn("client", [this, id, socket] {
-      Serve(*socket);
+      Serve(*socket, id);
       connections_.erase(id);
     });
     connections_.emplace(id, std::move(fiber));
   }
 
-  void Serve(Socket& socket) {
+  void Serve(Socket& socket, uint64_t id) {
     if (!server_ready_.Wait().ok()) {
       socket.Close();
       return;
     }
+    if (!server_->Admit()) {  // maxclients: Redis's error, then close
+      constexpr std::string_view kFull = "-ERR max number of clients reached\r\n";
+      (void)socket.Write(std::as_bytes(std::span(kFull.data(), kFull.size())));
+      socket.Close();
+      return;
+    }
+    net::Connection connection(socket, executor_);
     std::unique_ptr<ClientState> client = server_->Register(socket.PeerAddress());
+    client->local_address = local_address_;
+    ClientState& state = *client;
+    state.kill = [this, id] {
+      if (auto it = connections_.find(id); it != connections_.end()) it->second.Cancel();
+    };
+    state.push = [this, &connection, &state](std::string bytes) {
+      const Config& config = server_->local().config;
+      OutputBufferLimit limit = config.output_buffer_limit(
+          state.subscriptions() > 0 ? ClientClass::kPubsub : ClientClass::kNormal);
+      if (limit.hard_bytes == 0 && limit.soft_bytes == 0) limit.hard_bytes = limits::kMaxPushQueueBytes;
+      return connection.Push(std::move(bytes), limit.hard_bytes, limit.soft_bytes,
+                             seconds(limit.soft_seconds));
+    };
+    net::ConnectionOptions options;
+    options.idle_timeout = [this, &state]() -> Duration {
+      // Redis never times out subscribers and monitors (they only listen).
+      if (state.subscriptions() > 0 || state.monitor) return Duration::zero();
+      return seconds(server_->local().config.Int("timeout"));
+    };
     net::ServeConnection(
-        socket,
-        [this, &client](std::vector<std::string>& args, std::string& out) {
-          return server_->Execute(*client, args, out);
+        connection,
+        [this, &state](std::vector<std::string>& args, std::string& out) {
+          return server_->Execute(state, args, out);
         },
-        executor_.log());
-    server_->Unregister(*client);
+        executor_.log(), options);
+    connection.Finish();
+    server_->Unregister(state);
   }
 
   Env& env_;
   Executor& executor_;
   Server* server_ = nullptr;
+  std::string local_address_;
   Event server_ready_{executor_};
   std::unique_ptr<Listener> listener_;
   FiberHandle accept_fiber_;

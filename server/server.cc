@@ -74,9 +74,21 @@ std::unique_ptr<ClientState> Server::Register(std::string peer) {
   return client;
 }
 
+bool Server::Admit() {
+  const int64_t max_clients = local().config.Int("maxclients");
+  if (connected_.fetch_add(1) >= max_clients) {
+    connected_.fetch_sub(1);
+    local().rejected_connections++;
+    return false;
+  }
+  return true;
+}
+
 void Server::Unregister(ClientState& client) {
   Unwatch(client);
+  UnsubscribeAll(client);
   local().clients.erase(client.id);
+  connected_.fetch_sub(1);
 }
 
 Server::Resolved Server::Resolve(std::vector<std::string>& args, ReplyWriter& reply) {
@@ -302,6 +314,23 @@ bool Server::Dispatch(const CommandSpec& spec, ClientState& client, std::vector<
 }
 
 AfterReply Server::Execute(ClientState& client, std::vector<std::string>& args, std::string& out) {
+  const size_t reply_start = out.size();
+  const ClientState::ReplyMode mode_before = client.reply_mode;
+  AfterReply after = ExecuteCommand(client, args, out);
+  // CLIENT REPLY OFF / SKIP: the reply is made (the command ran) and dropped.
+  using Mode = ClientState::ReplyMode;
+  if (client.reply_mode == Mode::kOff || client.reply_mode == Mode::kSkip) {
+    out.resize(reply_start);
+    if (client.reply_mode == Mode::kSkip) client.reply_mode = Mode::kSkipNext;
+  } else if (mode_before == Mode::kSkipNext) {
+    out.resize(reply_start);
+    if (client.reply_mode == Mode::kSkipNext) client.reply_mode = Mode::kOn;
+  }
+  return client.killed ? AfterReply::kClose : after;
+}
+
+AfterReply Server::ExecuteCommand(ClientState& client, std::vector<std::string>& args,
+                                  std::string& out) {
   ExecutorState& state = local();
   state.commands_processed++;
   client.last_interaction = env_.Now();
@@ -317,6 +346,14 @@ AfterReply Server::Execute(ClientState& client, std::vector<std::string>& args, 
     reply.Error("NOAUTH Authentication required.");
     if (client.in_multi) client.multi_failed = true;
     return AfterReply::kKeepOpen;
+  }
+  if (client.protocol == 2 && client.subscriptions() > 0 &&
+      !AllowedWhileSubscribed(spec, client, reply)) {
+    return AfterReply::kKeepOpen;
+  }
+  if (monitor_count_.load(std::memory_order_relaxed) > 0 &&
+      (spec.flags & (kCmdSkipMonitor | kCmdAdmin)) == 0) {
+    FeedMonitors(client, args);
   }
   if (spec.handler == nullptr) {  // MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET
     if (!client.in_multi || !EqualsIgnoreCase(spec.name, "unwatch")) {
@@ -338,8 +375,32 @@ AfterReply Server::Execute(ClientState& client, std::vector<std::string>& args, 
     reply.SimpleString("QUEUED");
     return AfterReply::kKeepOpen;
   }
+  WaitWhilePaused(spec);
   const bool close = TimedDispatch(spec, resolved.parent, client, args, reply, /*locked=*/false);
-  return close || client.killed->load() ? AfterReply::kClose : AfterReply::kKeepOpen;
+  return close ? AfterReply::kClose : AfterReply::kKeepOpen;
+}
+
+bool Server::AllowedWhileSubscribed(const CommandSpec& spec, const ClientState& client,
+                                    ReplyWriter& reply) {
+  (void)client;
+  for (std::string_view allowed : {"subscribe", "unsubscribe", "psubscribe", "punsubscribe",
+                                   "ssubscribe", "sunsubscribe", "ping", "quit", "reset"}) {
+    if (spec.name == allowed) return true;
+  }
+  reply.Error("ERR Can't execute '" + std::string(spec.name) +
+              "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+              "this context");
+  return false;
+}
+
+void Server::WaitWhilePaused(const CommandSpec& spec) {
+  ExecutorState& state = local();
+  // Bounded by the pause's end (CLIENT UNPAUSE shortens it; the poll sees that within 10 ms).
+  while (env_.Now() < state.paused_until &&
+         (state.pause_all || (spec.flags & kCmdWrite) != 0)) {
+    const Duration left = state.paused_until - env_.Now();
+    if (!env_.CurrentExecutor().Sleep(std::min<Duration>(left, milliseconds(10))).ok()) return;
+  }
 }
 
 bool Server::Transactional(const CommandSpec& spec, ClientState& client,
@@ -382,6 +443,9 @@ bool Server::Transactional(const CommandSpec& spec, ClientState& client,
     client.name.clear();
     client.user = "default";
     client.authenticated = local().config.String("requirepass").empty();
+    client.reply_mode = ClientState::ReplyMode::kOn;
+    client.no_evict = false;
+    UnsubscribeAll(client);
     reply.SimpleString("RESET");
   } else {
     TK_ASSERT_MSG(false, "a command without a handler that is not transactional");
@@ -488,14 +552,22 @@ void Server::Unwatch(ClientState& client) {
 }
 
 void Server::KeyChanged(int db, std::string_view key, int notify, std::string_view event) {
-  (void)notify;
-  (void)event;
   ExecutorState& state = local();
-  if (state.watches.empty()) return;
-  auto it = state.watches.find(LockId(db, key));
-  if (it == state.watches.end()) return;
-  for (const WatchFlag& flag : it->second) flag->store(true);
-  state.watches.erase(it);
+  if (!state.watches.empty()) {
+    auto it = state.watches.find(LockId(db, key));
+    if (it != state.watches.end()) {
+      for (const WatchFlag& flag : it->second) flag->store(true);
+      state.watches.erase(it);
+    }
+  }
+  const int flags = state.config.notify_keyspace_flags();
+  if ((flags & notify) == 0) return;
+  if ((flags & kNotifyKeyspace) != 0) {
+    PublishAsync("__keyspace@" + std::to_string(db) + "__:" + std::string(key), std::string(event));
+  }
+  if ((flags & kNotifyKeyevent) != 0) {
+    PublishAsync("__keyevent@" + std::to_string(db) + "__:" + std::string(event), std::string(key));
+  }
 }
 
 void Server::DbChanged(int db) {

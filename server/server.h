@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,8 +59,25 @@ struct ClientState {
   // WATCH: the keys (db, key) and the flag their owners set when one changes.
   std::vector<std::pair<int, std::string>> watched;
   WatchFlag watch_flag;
-  // Set by CLIENT KILL from any executor; the connection ends after its current command.
-  std::shared_ptr<std::atomic<bool>> killed = std::make_shared<std::atomic<bool>>(false);
+  // Set by CLIENT KILL; the connection ends after its current command.
+  bool killed = false;
+  // Set by the node (on the client's executor): an out-of-band message to the client (pub/sub,
+  // MONITOR); false when it would pass the client's output buffer limit. And: end the
+  // connection now (cancels its fiber). Tests leave them unset (pushes are then kept in `pushed`).
+  std::function<bool(std::string bytes)> push;
+  std::function<void()> kill;
+  std::vector<std::string> pushed;
+  // Pub/sub subscriptions and MONITOR.
+  std::set<std::string> channels;
+  std::set<std::string> patterns;
+  bool monitor = false;
+  // CLIENT REPLY: kSkip drops the next command's reply, kOff every reply until ON.
+  enum class ReplyMode { kOn, kOff, kSkip, kSkipNext };
+  ReplyMode reply_mode = ReplyMode::kOn;
+  bool no_evict = false;
+  std::string local_address;  // laddr of CLIENT LIST
+
+  size_t subscriptions() const { return channels.size() + patterns.size(); }
 };
 
 struct SlowlogEntry {
@@ -94,6 +112,13 @@ class ExecutorState {
   uint64_t commands_processed = 0;
   uint64_t connections_received = 0;
   uint64_t rejected_connections = 0;
+  // Pub/sub: this executor's subscribers (client ids) by channel and by pattern; MONITORs.
+  std::unordered_map<std::string, std::set<uint64_t>> channels;
+  std::map<std::string, std::set<uint64_t>> patterns;
+  std::set<uint64_t> monitors;
+  // CLIENT PAUSE: commands (writes only, unless pause_all) wait until then.
+  TimePoint paused_until{};
+  bool pause_all = false;
   // Newest last; at most slowlog-max-len.
   std::deque<SlowlogEntry> slowlog;
   std::map<std::string, LatencyRecord, std::less<>> latency;
@@ -136,6 +161,9 @@ class Server {
   // the shards close. Suspends.
   void Stop();
 
+  // Counts a new connection against maxclients: false (counted as rejected) when the node is
+  // full; the caller answers Redis's error and closes. Each admitted one must be Unregistered.
+  bool Admit();
   // A new client on the calling executor (registered in its ExecutorState until Unregister).
   std::unique_ptr<ClientState> Register(std::string peer);
   // Drops the client's registrations (WATCHes, its ExecutorState entry). Suspends.
@@ -150,6 +178,21 @@ class Server {
   void KeyChanged(int db, std::string_view key, int notify, std::string_view event);
   // Every key of `db` on the calling executor's shard changed (FLUSHDB); db -1: every db.
   void DbChanged(int db);
+
+  // --- pub/sub (server/cmd_pubsub.cc) ---
+  // Delivers `message` on `channel` to every subscriber of every executor; returns how many
+  // clients got it. Suspends.
+  int64_t Publish(const std::string& channel, const std::string& message);
+  // The same without waiting for the count (keyspace notifications from a shard). Never suspends.
+  void PublishAsync(const std::string& channel, const std::string& message);
+  // This executor's part of a publish.
+  int64_t DeliverLocal(const std::string& channel, const std::string& message);
+  // Hands `bytes` to the client (ClientState::push); ends the client when it is over its limit.
+  void PushTo(ClientState& client, std::string bytes);
+  // Drops the client's subscriptions and MONITOR on this executor.
+  void UnsubscribeAll(ClientState& client);
+  // MONITOR: clients watching every command.
+  std::atomic<int>& monitor_count() { return monitor_count_; }
 
  private:
   struct Resolved {
@@ -191,7 +234,17 @@ class Server {
   ShardSet& shards_;
   CommandTable table_;
   std::vector<std::unique_ptr<ExecutorState>> states_;
+  net::AfterReply ExecuteCommand(ClientState& client, std::vector<std::string>& args, std::string& out);
+  void FeedMonitors(const ClientState& client, const std::vector<std::string>& args);
+  // CLIENT PAUSE: waits while this executor's pause covers the command. Suspends.
+  void WaitWhilePaused(const CommandSpec& spec);
+  // The restriction of a RESP2 client with subscriptions; false with the error written.
+  bool AllowedWhileSubscribed(const CommandSpec& spec, const ClientState& client,
+                              net::ReplyWriter& reply);
+
   std::atomic<uint64_t> next_client_id_{1};
+  std::atomic<int64_t> connected_{0};
+  std::atomic<int> monitor_count_{0};
   std::atomic<uint64_t> next_slowlog_id_{0};
   std::atomic<int64_t> last_save_unix_seconds_{0};
   std::atomic<bool> background_save_running_{false};

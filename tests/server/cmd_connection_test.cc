@@ -199,6 +199,59 @@ TEST_CASE("multi-key commands span shards") {
   }, testing::ServerOptions{.shards = 4});
 }
 
+TEST_CASE("CLIENT ID, SETNAME, GETNAME, INFO, LIST, KILL, REPLY, PAUSE") {
+  WithServer([](Client& c) {
+    auto other = c.Connect(1);
+    Client& d = *other;
+    CHECK(c("CLIENT ID") == ":" + std::to_string(c.state().id));
+    CHECK(c("CLIENT GETNAME") == "(nil)");
+    CHECK(c("CLIENT SETNAME a b") == "-ERR wrong number of arguments for 'client|setname' command");
+    CHECK(c.Run({"CLIENT", "SETNAME", "a b"}) ==
+          "-ERR Client names cannot contain spaces, newlines or special characters.");
+    CHECK(c("CLIENT SETNAME alpha") == "OK");
+    CHECK(c("CLIENT GETNAME") == "alpha");
+    std::string info = c("CLIENT INFO");
+    CHECK(info.starts_with("id=" + std::to_string(c.state().id) + " addr=127.0.0.1:40000 "));
+    CHECK(info.find(" name=alpha ") != std::string::npos);
+    CHECK(info.find(" cmd=client|info ") != std::string::npos);
+    CHECK(info.ends_with(" resp=2\n"));
+    // LIST sees the clients of every executor, oldest first.
+    std::string list = d("CLIENT LIST");
+    CHECK(list.find("name=alpha") < list.find("addr=127.0.0.1:40001"));
+    CHECK(d("CLIENT LIST ID " + std::to_string(d.state().id)).find("alpha") == std::string::npos);
+    CHECK(d("CLIENT LIST TYPE pubsub") == "");
+    CHECK(d("CLIENT LIST TYPE bogus") == "-ERR Unknown client type 'bogus'");
+    CHECK(d("CLIENT LIST ID x") == "-ERR Invalid client ID");
+    // REPLY OFF / SKIP: the commands run, their replies are dropped.
+    CHECK(c("CLIENT REPLY SKIP") == "");
+    CHECK(c("SET k 1") == "");
+    CHECK(c("GET k") == "1");
+    CHECK(c("CLIENT REPLY OFF") == "");
+    CHECK(c("SET k 2") == "");
+    CHECK(c("CLIENT REPLY ON") == "OK");
+    CHECK(c("GET k") == "2");
+    CHECK(c("CLIENT REPLY maybe") == "-ERR syntax error");
+    CHECK(c("CLIENT NO-EVICT on") == "OK");
+    // PAUSE WRITE holds writes, not reads, until it ends.
+    CHECK(c("CLIENT PAUSE 50 WRITE") == "OK");
+    CHECK(d("GET k") == "2");
+    CHECK(d("SET k 3") == "OK");  // waited for the pause to end
+    CHECK(c("CLIENT PAUSE x") == "-ERR timeout is not an integer or out of range");
+    CHECK(c("CLIENT PAUSE 100000") == "OK");
+    CHECK(c("CLIENT UNPAUSE") == "OK");
+    CHECK(d("GET k") == "3");
+    // KILL: by address (old form) and by filters; the harness's clients have no connection, so
+    // a killed one is marked and its next command closes it.
+    CHECK(c("CLIENT KILL 1.2.3.4:5") == "-ERR No such client");
+    CHECK(c("CLIENT KILL ID " + std::to_string(d.state().id)) == ":1");
+    CHECK(d.state().killed);
+    CHECK(c("CLIENT KILL ID 0") == "-ERR client-id should be greater than 0");
+    CHECK(c("CLIENT KILL TYPE normal") == ":1");  // d again, never c itself (SKIPME yes)
+    CHECK(c("CLIENT KILL BOGUS x") == "-ERR syntax error");
+    CHECK(c("CLIENT NOSUCH") == "-ERR unknown subcommand 'NOSUCH'. Try CLIENT HELP.");
+  });
+}
+
 TEST_CASE("glob matching as Redis's stringmatchlen") {
   CHECK(GlobMatch("*", "", false));
   CHECK(GlobMatch("h?llo", "hello", false));

@@ -212,6 +212,103 @@ def test_redis_cli(port):
     check(done.stdout.strip() == b"a b", "redis-cli echo", f"out={done.stdout!r}")
 
 
+def wait_for(condition, timeout_s=TIMEOUT_S):
+    """Polls `condition` until true or the timeout (bounded)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_pubsub(port):
+    publisher = redis.Redis(host=HOST, port=port, socket_timeout=TIMEOUT_S)
+    subscriber = redis.Redis(host=HOST, port=port, socket_timeout=TIMEOUT_S)
+    pubsub = subscriber.pubsub(ignore_subscribe_messages=True)
+    try:
+        pubsub.subscribe("e2e:news")
+        pubsub.psubscribe("__keyspace@0__:e2e:*")
+        got = []
+
+        def receive():
+            message = pubsub.get_message(timeout=0.1)
+            if message is not None:
+                got.append((message["type"], message["channel"], message["data"]))
+            return len(got) >= 3
+
+        check(publisher.publish("e2e:news", "hello") == 1, "PUBLISH counts the subscriber")
+        publisher.config_set("notify-keyspace-events", "K$")
+        publisher.set("e2e:watched", "1")
+        publisher.set("other", "1")  # not matching the pattern
+        publisher.publish("e2e:news", "again")
+        check(wait_for(receive), "redis-py subscriber receives", repr(got))
+        check(got[:3] == [("message", b"e2e:news", b"hello"),
+                          ("pmessage", b"__keyspace@0__:e2e:watched", b"set"),
+                          ("message", b"e2e:news", b"again")], "messages in order", repr(got))
+        publisher.config_set("notify-keyspace-events", "")
+    finally:
+        pubsub.close()
+        publisher.close()
+        subscriber.close()
+
+
+def test_monitor(port):
+    with connect(port) as monitor:
+        monitor.sendall(b"MONITOR\r\n")
+        check(recv_exact(monitor, 5) == b"+OK\r\n", "MONITOR answers OK")
+        expect_reply(port, b"SET e2e:mon v\r\n", b"+OK\r\n", "a command while monitored")
+        line = b""
+        while b"e2e:mon" not in line and len(line) < 4096:  # bounded by size and timeout
+            line += monitor.recv(4096)
+        check(b'"SET" "e2e:mon" "v"' in line, "MONITOR shows the command", repr(line))
+
+
+def test_client_kill_and_limits(port):
+    admin = redis.Redis(host=HOST, port=port, socket_timeout=TIMEOUT_S)
+    try:
+        with connect(port) as victim:
+            victim.sendall(b"CLIENT ID\r\n")
+            reply = victim.recv(64)
+            victim_id = int(reply[1:].strip())
+            check(admin.execute_command("CLIENT", "KILL", "ID", victim_id) == 1, "CLIENT KILL ID")
+            check(recv_until_close(victim) == b"", "a killed client's connection closes")
+        # timeout: an idle connection is closed after `timeout` seconds.
+        admin.config_set("timeout", "1")
+        with connect(port) as idle:
+            idle.settimeout(4.0)
+            start = time.monotonic()
+            check(recv_until_close(idle) == b"" and time.monotonic() - start < 3.5,
+                  "timeout 1 closes an idle connection")
+        admin.config_set("timeout", "0")
+        # maxclients: the connection past the limit gets Redis's error and is closed.
+        connected = int(admin.info("clients")["connected_clients"])
+        admin.config_set("maxclients", str(connected + 1))
+        extra = connect(port)
+        extra.sendall(b"PING\r\n")
+        check(recv_exact(extra, 7) == b"+PONG\r\n", "a client within maxclients is served")
+        with connect(port) as refused:
+            check(recv_until_close(refused) == b"-ERR max number of clients reached\r\n",
+                  "maxclients: Redis's error, then close")
+        extra.close()
+        admin.config_set("maxclients", "10000")
+        # A subscriber that stops reading is disconnected at its output buffer limit.
+        admin.config_set("client-output-buffer-limit", "pubsub 1mb 0 0")
+        slow = connect(port)
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.sendall(b"SUBSCRIBE e2e:flood\r\n")
+        check(wait_for(lambda: admin.pubsub_numsub("e2e:flood")[0][1] == 1), "slow subscriber in")
+        payload = b"x" * 100_000
+        receivers = [admin.publish("e2e:flood", payload) for _ in range(200)]  # 20 MB, bounded
+        check(wait_for(lambda: admin.pubsub_numsub("e2e:flood")[0][1] == 0),
+              "a subscriber past its output buffer limit is disconnected",
+              f"receivers={receivers[:3]}...{receivers[-3:]}")
+        slow.close()
+        admin.config_set("client-output-buffer-limit", "pubsub 32mb 8mb 60")
+    finally:
+        admin.close()
+
+
 def test_port_in_use(server_path, data_dir):
     with socket.socket() as holder:  # an ordinary listener (no SO_REUSEPORT) holds the port
         holder.bind((HOST, 0))
@@ -269,8 +366,10 @@ def test_config_file(server_path, scratch):
         serving = wait_until_serving(port, server)
         check(serving, "tierkv.conf --port N: serves on N")
         check(os.path.isdir(data_dir), "tierkv.conf --dir: data directory from the option")
-        server.send_signal(signal.SIGTERM)
-        check(server.wait(timeout=STOP_TIMEOUT_S) == 0, "tierkv.conf: SIGTERM exit 0")
+        done = subprocess.run(["redis-cli", "-h", HOST, "-p", str(port), "shutdown"],
+                              capture_output=True, timeout=TIMEOUT_S)
+        check(server.wait(timeout=STOP_TIMEOUT_S) == 0, "SHUTDOWN: exit 0",
+              f"cli out={done.stdout!r} err={done.stderr!r}")
     finally:
         if server.poll() is None:
             server.kill()
@@ -304,6 +403,9 @@ def main():
                 test_many_connections(port)
                 test_redis_py(port)
                 test_redis_cli(port)
+                test_pubsub(port)
+                test_monitor(port)
+                test_client_kill_and_limits(port)
                 test_second_server_refused(server_path, port, data_dir)
                 test_same_directory_refused(server_path, data_dir)
                 idle = connect(port)  # an open connection must not hold up the shutdown
