@@ -57,7 +57,7 @@ std::vector<uint64_t> SampleDistinct(Env& env, uint64_t size, uint64_t count) {
 }
 
 // The entries at the sorted, distinct `positions` (in byte order) of a hash or set, in one scan
-// that stops after the last position. A position past the end is an invariant violation.
+// that stops after the last position. Corruption when a position is past the end.
 Result<Entries> ReadPositions(tiers::TypedStore& store, int db, std::string_view key,
                               RedisType type, const std::vector<uint64_t>& positions) {
   Entries out;
@@ -74,7 +74,10 @@ Result<Entries> ReadPositions(tiers::TypedStore& store, int db, std::string_view
     return next < positions.size();
   });
   if (!status.ok()) return Err(status);
-  TK_ASSERT_MSG(out.size() == positions.size(), "a collection is smaller than its metadata size");
+  if (out.size() != positions.size()) {  // the stored data disagrees with itself
+    return Err(StatusCode::kCorruption,
+               "collection " + std::string(key) + " holds fewer elements than its size says");
+  }
   return out;
 }
 

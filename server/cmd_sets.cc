@@ -12,7 +12,7 @@
 //     SDIFF likewise removes what each later set holds; SUNION fetches every set.
 //   - a STORE deletes the destination (any type) and writes the result: two engine writes on the
 //     destination's owner, so a crash between them loses the destination.
-// SINTERCARD's LIMIT caps the answer but does not stop the filtering early.
+// SINTERCARD with a LIMIT works through the smallest set in chunks and stops at the limit.
 // SPOP/SRANDMEMBER draw uniform positions and read them in one ordered scan (no random access).
 #include <algorithm>
 #include <set>
@@ -226,6 +226,23 @@ Result<Members> RemoteMembers(Ctx& ctx, const std::string& key) {
   });
 }
 
+// Up to `max` members of set `key` from `from` on (byte order), from its owner.
+Result<Members> RemoteMembersFrom(Ctx& ctx, const std::string& key, const std::string& from,
+                                  size_t max) {
+  TK_ASSERT(max > 0);
+  const int db = ctx.db();
+  return ctx.On<Members>(ctx.OwnerOf(key), [&, db](Shard& shard) -> Result<Members> {
+    Members out;
+    Status status = shard.store().ScanMembers(
+        db, key, RedisType::kSet, from, [&](std::string_view member, std::string_view) {
+          out.emplace_back(member);
+          return out.size() < max;
+        });
+    if (!status.ok()) return Err(status);
+    return out;
+  });
+}
+
 // The candidates that set `key` holds (`keep_held`) or does not hold, in their order, decided on
 // the key's owner: one point read per candidate, or one scan of the set when it is smaller.
 Result<Members> RemoteFilter(Ctx& ctx, const std::string& key, const Members& candidates,
@@ -301,6 +318,10 @@ void Finish(Ctx& ctx, const Output& output, const Members& result) {
   ctx.reply().Integer(*stored);
 }
 
+// SINTERCARD LIMIT's smallest chunk of candidates: small enough to stop soon after the limit,
+// large enough that a low limit does not cost a message pair per few members.
+constexpr size_t kLimitChunk = 1024;
+
 // SINTER/SINTERSTORE/SINTERCARD: the smallest set's members, filtered by each other set.
 void Intersect(Ctx& ctx, const Members& keys, const Output& output) {
   auto sizes = RemoteSizes(ctx, keys);
@@ -312,14 +333,27 @@ void Intersect(Ctx& ctx, const Members& keys, const Output& output) {
   }
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return *(*sizes)[a] < *(*sizes)[b]; });
-  auto result = RemoteMembers(ctx, keys[order[0]]);
-  if (!result) return ctx.Error(result.error());
-  for (size_t i = 1; i < order.size() && !result->empty(); i++) {
-    if (keys[order[i]] == keys[order[0]]) continue;
-    result = RemoteFilter(ctx, keys[order[i]], *result, true);
-    if (!result) return ctx.Error(result.error());
+  // SINTERCARD with a LIMIT takes the smallest set a chunk at a time and stops at the limit;
+  // otherwise one chunk is the whole set.
+  const std::string& smallest = keys[order[0]];
+  const size_t chunk = output.limit > 0 ? std::max<size_t>(output.limit, kLimitChunk) : SIZE_MAX;
+  Members result;
+  std::string from;
+  for (bool more = true; more;) {  // bounded: each round consumes members of the smallest set
+    auto candidates = RemoteMembersFrom(ctx, smallest, from, chunk);
+    if (!candidates) return ctx.Error(candidates.error());
+    more = candidates->size() == chunk;
+    if (more) from = candidates->back() + '\0';  // the first byte string after it
+    for (size_t i = 1; i < order.size() && !candidates->empty(); i++) {
+      if (keys[order[i]] == smallest) continue;
+      candidates = RemoteFilter(ctx, keys[order[i]], *candidates, true);
+      if (!candidates) return ctx.Error(candidates.error());
+    }
+    result.insert(result.end(), std::make_move_iterator(candidates->begin()),
+                  std::make_move_iterator(candidates->end()));
+    if (output.limit > 0 && result.size() >= output.limit) break;
   }
-  Finish(ctx, output, *result);
+  Finish(ctx, output, result);
 }
 
 // SUNION/SUNIONSTORE: every set's members.

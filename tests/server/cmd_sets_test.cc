@@ -286,6 +286,36 @@ TEST_CASE("sets: SINTER SINTERSTORE SINTERCARD across shards") {
       ServerOptions{.shards = kShards});
 }
 
+TEST_CASE("sets: SINTERCARD LIMIT over sets larger than one chunk") {
+  WithServer(
+      [](Client& c) {
+        const auto k = KeysOnDifferentShards("big", 3);
+        std::vector<std::string> small{"SADD", k[0]};
+        std::vector<std::string> large{"SADD", k[1]};
+        for (int i = 0; i < 3000; i++) {
+          const std::string member = "m" + std::to_string(i);
+          if (i % 3 != 0) small.push_back(member);  // 2000 members
+          large.push_back(member);
+        }
+        large.push_back("only-large");
+        CHECK(c.Run(small) == ":2000");
+        CHECK(c.Run(large) == ":3001");
+        CHECK(c.Run({"SINTERCARD", "2", k[0], k[1]}) == ":2000");
+        CHECK(c.Run({"SINTERCARD", "2", k[1], k[0], "LIMIT", "0"}) == ":2000");
+        CHECK(c.Run({"SINTERCARD", "2", k[0], k[1], "LIMIT", "5"}) == ":5");
+        CHECK(c.Run({"SINTERCARD", "2", k[0], k[1], "LIMIT", "1500"}) == ":1500");
+        CHECK(c.Run({"SINTERCARD", "2", k[0], k[1], "LIMIT", "1999"}) == ":1999");
+        CHECK(c.Run({"SINTERCARD", "2", k[0], k[1], "LIMIT", "2000"}) == ":2000");
+        CHECK(c.Run({"SINTERCARD", "2", k[0], k[1], "LIMIT", "5000"}) == ":2000");
+        CHECK(c.Run({"SINTERSTORE", k[2], k[1], k[0]}) == ":2000");
+        CHECK(c.Run({"SINTERCARD", "3", k[0], k[1], k[2], "LIMIT", "1100"}) == ":1100");
+        CHECK(c.Run({"SDIFF", k[1], k[2], k[0]}).starts_with("[m0, m1002, m1005,"));
+        CHECK(c.Run({"SCARD", k[2]}) == ":2000");
+        Drain(c);
+      },
+      ServerOptions{.shards = kShards});
+}
+
 TEST_CASE("sets: SUNION SUNIONSTORE across shards") {
   WithServer(
       [](Client& c) {
