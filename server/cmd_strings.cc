@@ -97,8 +97,15 @@ std::map<int, std::vector<size_t>> ByOwner(Ctx& ctx, size_t first, size_t step) 
 // ---------------------------------------------------------------------------------------------
 
 enum SetFlag : uint32_t {
-  kSetNx = 1 << 0, kSetXx = 1 << 1, kEx = 1 << 2, kPx = 1 << 3, kKeepTtl = 1 << 4,
-  kSetGet = 1 << 5, kExAt = 1 << 6, kPxAt = 1 << 7, kPersist = 1 << 8,
+  kSetNx = 1 << 0,
+  kSetXx = 1 << 1,
+  kEx = 1 << 2,
+  kPx = 1 << 3,
+  kKeepTtl = 1 << 4,
+  kSetGet = 1 << 5,
+  kExAt = 1 << 6,
+  kPxAt = 1 << 7,
+  kPersist = 1 << 8,
 };
 constexpr uint32_t kAnyExpire = kEx | kPx | kExAt | kPxAt;
 
@@ -155,8 +162,8 @@ std::optional<int64_t> ExpireAt(Ctx& ctx, size_t arg, uint32_t flags) {
   std::optional<int64_t> value = ctx.Int(arg);
   if (!value) return std::nullopt;
   const bool seconds = (flags & (kEx | kExAt)) != 0;
-  const std::string error = "ERR invalid expire time in '" + std::string(ctx.spec().name) +
-                            "' command";
+  const std::string error =
+      "ERR invalid expire time in '" + std::string(ctx.spec().name) + "' command";
   if (*value <= 0 || (seconds && *value > INT64_MAX / 1000)) {
     ctx.reply().Error(error);
     return std::nullopt;
@@ -223,7 +230,9 @@ void Set(Ctx& ctx) {
 }
 
 void SetNx(Ctx& ctx) { SetGeneric(ctx, 2, {.flags = kSetNx}, 1, 0); }
-void SetEx(Ctx& ctx) { SetGeneric(ctx, 3, {.flags = kEx, .expire_arg = 2}, std::nullopt, std::nullopt); }
+void SetEx(Ctx& ctx) {
+  SetGeneric(ctx, 3, {.flags = kEx, .expire_arg = 2}, std::nullopt, std::nullopt);
+}
 void PSetEx(Ctx& ctx) {
   SetGeneric(ctx, 3, {.flags = kPx, .expire_arg = 2}, std::nullopt, std::nullopt);
 }
@@ -469,8 +478,8 @@ bool ParseLongDouble(std::string_view text, long double& value) {
   errno = 0;
   const long double parsed = std::strtold(copy.c_str(), &end);
   if (std::isspace(static_cast<unsigned char>(copy[0])) || end != copy.c_str() + copy.size() ||
-      (errno == ERANGE && (parsed == HUGE_VALL || parsed == -HUGE_VALL ||
-                           std::fpclassify(parsed) == FP_ZERO)) ||
+      (errno == ERANGE &&
+       (parsed == HUGE_VALL || parsed == -HUGE_VALL || std::fpclassify(parsed) == FP_ZERO)) ||
       errno == EINVAL || std::isnan(parsed)) {
     return false;
   }
@@ -707,11 +716,14 @@ void SetBit(Ctx& ctx) {
   const int old = Bit(value, *offset);
   const size_t needed = (*offset >> 3) + 1;
   const bool grows = !*meta || value.size() < needed;
-  // Nothing to write when the bit already has the value and the string need not grow.
+  // Nothing to write when the bit already has the value and the string need not grow; Redis
+  // 7.0 still signals the key (WATCH fails), so that is kept.
   if (grows || old != on) {
     if (value.size() < needed) value.resize(needed, '\0');
     SetBitIn(value, *offset, static_cast<int>(on));
     if (!WriteValue(ctx, value, expire_ms, "setbit")) return;
+  } else {
+    ctx.Changed(ctx.arg(1), kNotifyString, "setbit");
   }
   ctx.reply().Integer(old);
 }
@@ -791,7 +803,8 @@ void BitCount(Ctx& ctx) {
   } else if (ctx.argc() != 2) {
     return ctx.SyntaxError();
   }
-  ctx.reply().Integer(range.empty ? 0 : static_cast<int64_t>(CountBits(value, range.first, range.last)));
+  ctx.reply().Integer(
+      range.empty ? 0 : static_cast<int64_t>(CountBits(value, range.first, range.last)));
 }
 
 // BITPOS key bit [start [end [BYTE|BIT]]]. A missing key is all zeros; a clear bit searched
@@ -910,7 +923,9 @@ struct FieldOp {
 
 uint64_t GetUnsignedField(std::string_view value, uint64_t offset, int bits) {
   uint64_t field = 0;
-  for (int i = 0; i < bits; i++) field = (field << 1) | static_cast<uint64_t>(Bit(value, offset + i));
+  for (int i = 0; i < bits; i++) {
+    field = (field << 1) | static_cast<uint64_t>(Bit(value, offset + i));
+  }
   return field;
 }
 
@@ -948,8 +963,10 @@ bool SignedOverflow(int64_t value, int64_t increment, int bits, Overflow mode, i
   const int64_t max = bits == 64 ? INT64_MAX : (int64_t{1} << (bits - 1)) - 1;
   const int64_t min = -max - 1;
   // As in Redis these may wrap; they are used only once `value` is known to be in range.
-  const int64_t max_increment = static_cast<int64_t>(static_cast<uint64_t>(max) - static_cast<uint64_t>(value));
-  const int64_t min_increment = static_cast<int64_t>(static_cast<uint64_t>(min) - static_cast<uint64_t>(value));
+  const int64_t max_increment =
+      static_cast<int64_t>(static_cast<uint64_t>(max) - static_cast<uint64_t>(value));
+  const int64_t min_increment =
+      static_cast<int64_t>(static_cast<uint64_t>(min) - static_cast<uint64_t>(value));
   const bool over = value > max || (bits != 64 && increment > max_increment) ||
                     (value >= 0 && increment > 0 && increment > max_increment);
   const bool under = !over && (value < min || (bits != 64 && increment < min_increment) ||
@@ -1061,8 +1078,8 @@ void RunFieldWrite(net::ReplyWriter& reply, const FieldOp& op, std::string& valu
       stored = overflow ? limit : old + static_cast<uint64_t>(op.argument);
       answer = static_cast<int64_t>(stored);
     } else {
-      overflow = UnsignedOverflow(static_cast<uint64_t>(op.argument), 0, op.bits, op.overflow,
-                                  limit);
+      overflow =
+          UnsignedOverflow(static_cast<uint64_t>(op.argument), 0, op.bits, op.overflow, limit);
       stored = overflow ? limit : static_cast<uint64_t>(op.argument);
       answer = static_cast<int64_t>(old);
     }
@@ -1134,8 +1151,7 @@ void RegisterStringCommands(CommandTable& table) {
       {"set", -3, kWrite, kStr, kKey, Set, "1.0.0", "Set the string value of a key"},
       {"setnx", 3, kWrite | kCmdFast, kStr, kKey, SetNx, "1.0.0",
        "Set the value of a key, only if the key does not exist"},
-      {"setex", 4, kWrite, kStr, kKey, SetEx, "2.0.0",
-       "Set the value and expiration of a key"},
+      {"setex", 4, kWrite, kStr, kKey, SetEx, "2.0.0", "Set the value and expiration of a key"},
       {"psetex", 4, kWrite, kStr, kKey, PSetEx, "2.6.0",
        "Set the value and expiration in milliseconds of a key"},
       {"getex", -2, kCmdWrite | kCmdFast, kStr, kKey, GetEx, "6.2.0",
@@ -1144,11 +1160,22 @@ void RegisterStringCommands(CommandTable& table) {
        "Get the value of a key and delete the key"},
       {"getset", 3, kWrite | kCmdFast, kStr, kKey, GetSet, "1.0.0",
        "Set the string value of a key and return its old value"},
-      {"mget", -2, kRead | kCmdFast, kStr, {1, -1, 1}, MGet, "1.0.0",
+      {"mget",
+       -2,
+       kRead | kCmdFast,
+       kStr,
+       {1, -1, 1},
+       MGet,
+       "1.0.0",
        "Get the values of all the given keys"},
-      {"mset", -3, kWrite, kStr, {1, -1, 2}, MSet, "1.0.1",
-       "Set multiple keys to multiple values"},
-      {"msetnx", -3, kWrite, kStr, {1, -1, 2}, MSetNx, "1.0.1",
+      {"mset", -3, kWrite, kStr, {1, -1, 2}, MSet, "1.0.1", "Set multiple keys to multiple values"},
+      {"msetnx",
+       -3,
+       kWrite,
+       kStr,
+       {1, -1, 2},
+       MSetNx,
+       "1.0.1",
        "Set multiple keys to multiple values, only if none of the keys exist"},
       {"append", 3, kWrite | kCmdFast, kStr, kKey, Append, "2.0.0", "Append a value to a key"},
       {"strlen", 2, kRead | kCmdFast, kStr, kKey, StrLen, "2.2.0",
@@ -1177,7 +1204,13 @@ void RegisterStringCommands(CommandTable& table) {
       {"bitcount", -2, kRead, kBits, kKey, BitCount, "2.6.0", "Count set bits in a string"},
       {"bitpos", -3, kRead, kBits, kKey, BitPos, "2.8.7",
        "Find first bit set or clear in a string"},
-      {"bitop", -4, kWrite, kBits, {2, -1, 1}, BitOp, "2.6.0",
+      {"bitop",
+       -4,
+       kWrite,
+       kBits,
+       {2, -1, 1},
+       BitOp,
+       "2.6.0",
        "Perform bitwise operations between strings"},
       {"bitfield", -2, kWrite, kBits, kKey, BitField, "3.2.0",
        "Perform arbitrary bitfield integer operations on strings"},

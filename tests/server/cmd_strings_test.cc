@@ -1,22 +1,875 @@
-// strings commands through the command harness (tests/server/command_harness.h).
+// String and bitmap commands through the command harness (tests/server/command_harness.h),
+// against the replies and errors of redis-server 7.0 (its tests/unit/type/string.tcl,
+// tests/unit/bitops.tcl, tests/unit/bitfield.tcl and the redis.io examples).
+// Expiry is checked on the store itself (the TTL commands belong to the keys family), in the
+// simulator's virtual time.
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "server/server.h"
+#include "tests/env_harness.h"
 #include "tests/server/command_harness.h"
 
 namespace tierkv::server {
 namespace {
 
+using namespace std::string_literals;
 using testing::Client;
-using testing::WithServer;
+
+constexpr int64_t kNoKey = -2;
+constexpr int64_t kNoExpiry = -1;
+
+// WithServer (tests/server/command_harness.cc) that also hands the body the Env and the Server.
+struct Node {
+  Env& env;
+  Server& server;
+
+  int64_t NowMs() const { return env.clock().UnixMicros() / 1000; }
+  // Milliseconds left before `key` (db 0) expires; kNoKey or kNoExpiry like PTTL.
+  int64_t TtlMs(const std::string& key) {
+    auto expiry = server.shards().RunOn<std::optional<int64_t>>(
+        server.shards().OwnerOf(key),
+        [&](Shard& shard) { return shard.store().ExpireTime(0, key); });
+    REQUIRE(expiry.has_value());
+    if (!*expiry) return kNoKey;
+    if (**expiry == 0) return kNoExpiry;
+    return **expiry - NowMs();
+  }
+  // A hash key (for WRONGTYPE), made on the store so these tests need no hash command.
+  void MakeHash(const std::string& key) {
+    auto made = server.shards().RunOn<bool>(server.shards().OwnerOf(key), [&](Shard& shard) {
+      return shard.store().HSet(0, key, "field", "value");
+    });
+    REQUIRE(made.has_value());
+  }
+  void Sleep(std::chrono::milliseconds duration) {
+    REQUIRE(env.CurrentExecutor().Sleep(duration).ok());
+  }
+};
+
+void WithNode(const std::function<void(Client& c, Node& node)>& body, int shards = 2) {
+  testing::RunInEnv(
+      testing::EnvKind::kSimulation, shards,
+      [&](Env& env, const std::string& dir) {
+        auto set = ShardSet::Open(env, [&](int shard) {
+          tiers::EngineOptions engine;
+          engine.dir = JoinPath(dir, fmt::format("shard-{}", shard));
+          engine.memory_bytes = 8 << 20;
+          return engine;
+        });
+        REQUIRE_MESSAGE(set.has_value(), set.error().ToString());
+        {
+          Server server(env, **set, Config{});
+          Node node{env, server};
+          Client client(server, 0);
+          body(client, node);
+          // A multi-shard command releases its remote locks by messages it does not wait for
+          // (Server::UnlockAll): a round trip to every shard lets them run before the Server is
+          // destroyed (messages between two executors run in order).
+          for (int i = 0; i < server.shards().size(); i++) {
+            REQUIRE(server.shards().RunOn<bool>(i, [](Shard&) -> Result<bool> { return true; }));
+          }
+        }
+        CHECK((*set)->Close().ok());
+      },
+      /*seed=*/1);
+}
+
+const std::string kWrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value";
+const std::string kNotInteger = "-ERR value is not an integer or out of range";
+const std::string kSyntax = "-ERR syntax error";
+
+std::string Arity(std::string_view name) {
+  return "-ERR wrong number of arguments for '" + std::string(name) + "' command";
+}
 
 }  // namespace
 
-TEST_CASE("strings: GET and SET") {
-  WithServer([](Client& c) {
+TEST_CASE("strings: SET and GET") {
+  WithNode([](Client& c, Node& node) {
     CHECK(c("GET k") == "(nil)");
     CHECK(c("SET k v") == "OK");
     CHECK(c("GET k") == "v");
+    CHECK(c.Run({"SET", "k", "a b\r\n\0c"s}) == "OK");
+    CHECK(c.Run({"GET", "k"}) == "a b\r\n\0c"s);
+    CHECK(c.Run({"SET", "empty", ""}) == "OK");
+    CHECK(c.Run({"GET", "empty"}) == "");
+    CHECK(c.RunRaw({"GET", "nothing"}) == "$-1\r\n");
+    CHECK(c("set K2 v2") == "OK");
+    CHECK(c("GET K2") == "v2");
+    CHECK(c("GET k2") == "(nil)");  // keys are case-sensitive
+    // SET replaces another type.
+    node.MakeHash("h");
+    CHECK(c("GET h") == kWrongType);
+    CHECK(c("SET h s") == "OK");
+    CHECK(c("GET h") == "s");
+    CHECK(c("GET") == Arity("get"));
+    CHECK(c("GET a b") == Arity("get"));
+    CHECK(c("SET k") == Arity("set"));
+    CHECK(c("HELLO 3").starts_with("{"));
+    CHECK(c.RunRaw({"GET", "nothing"}) == "_\r\n");
+    CHECK(c("GET k2") == "(nil)");
   });
+}
+
+TEST_CASE("strings: SET NX XX GET") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("SET k v NX") == "OK");
+    CHECK(c("SET k w NX") == "(nil)");
+    CHECK(c("GET k") == "v");
+    CHECK(c("SET k w xx") == "OK");
+    CHECK(c("GET k") == "w");
+    CHECK(c("SET missing v XX") == "(nil)");
+    CHECK(c("GET missing") == "(nil)");
+    // GET answers the old value, or nil.
+    CHECK(c("SET g 1 GET") == "(nil)");
+    CHECK(c("SET g 2 GET") == "1");
+    CHECK(c("GET g") == "2");
+    // NX/XX with GET: the old value whether or not the set happened.
+    CHECK(c("SET g 3 NX GET") == "2");
+    CHECK(c("GET g") == "2");
+    CHECK(c("SET g 3 GET XX") == "2");
+    CHECK(c("GET g") == "3");
+    CHECK(c("SET g2 3 XX GET") == "(nil)");
+    CHECK(c("GET g2") == "(nil)");
+    CHECK(c("SET g2 3 NX GET") == "(nil)");
+    CHECK(c("GET g2") == "3");
+    // GET against another type: WRONGTYPE and nothing set; without GET the type is replaced.
+    node.MakeHash("h");
+    CHECK(c("SET h v GET") == kWrongType);
+    CHECK(c("GET h") == kWrongType);
+    CHECK(c("SET h v NX") == "(nil)");
+    CHECK(c("SET h v XX") == "OK");
+    CHECK(c("GET h") == "v");
+    // Repeated options are accepted; conflicting ones are not.
+    CHECK(c("SET k v NX NX") == "(nil)");
+    CHECK(c("SET k v GET GET") == "w");
+    CHECK(c("SET k v NX XX") == kSyntax);
+    CHECK(c("SET k v XX NX") == kSyntax);
+    CHECK(c("SET k v FOO") == kSyntax);
+    CHECK(c("SET k v NX FOO") == kSyntax);
+    CHECK(c("SET k v PERSIST") == kSyntax);
+    CHECK(c("SET k v nxx") == kSyntax);
+    CHECK(c("GET k") == "v");
+  });
+}
+
+TEST_CASE("strings: SET expiry options") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("SET k v EX 100") == "OK");
+    CHECK(node.TtlMs("k") > 99'000);
+    CHECK(node.TtlMs("k") <= 100'000);
+    CHECK(c("SET k v PX 5000") == "OK");
+    CHECK(node.TtlMs("k") > 4'000);
+    CHECK(node.TtlMs("k") <= 5'000);
+    const int64_t at_s = node.NowMs() / 1000 + 200;
+    CHECK(c.Run({"SET", "k", "v", "EXAT", std::to_string(at_s)}) == "OK");
+    CHECK(node.TtlMs("k") > 190'000);
+    CHECK(node.TtlMs("k") <= 200'000);
+    const int64_t at_ms = node.NowMs() + 300'000;
+    CHECK(c.Run({"SET", "k", "v", "pxat", std::to_string(at_ms)}) == "OK");
+    CHECK(node.TtlMs("k") > 299'000);
+    CHECK(node.TtlMs("k") <= 300'000);
+    // KEEPTTL keeps it; a plain SET clears it.
+    CHECK(c("SET k w KEEPTTL") == "OK");
+    CHECK(c("GET k") == "w");
+    CHECK(node.TtlMs("k") > 299'000);
+    CHECK(c("SET k x") == "OK");
+    CHECK(node.TtlMs("k") == kNoExpiry);
+    CHECK(c("SET fresh v KEEPTTL") == "OK");
+    CHECK(node.TtlMs("fresh") == kNoExpiry);
+    // The key really expires.
+    CHECK(c("SET short v PX 50") == "OK");
+    node.Sleep(std::chrono::milliseconds(100));
+    CHECK(c("GET short") == "(nil)");
+    CHECK(node.TtlMs("short") == kNoKey);
+    // A timestamp in the past: OK, and the key is gone (also with GET).
+    CHECK(c("SET k v EXAT 1") == "OK");
+    CHECK(c("GET k") == "(nil)");
+    CHECK(c("SET k v") == "OK");
+    CHECK(c("SET k v2 PXAT 1 GET") == "v");
+    CHECK(c("GET k") == "(nil)");
+    CHECK(node.TtlMs("k") == kNoKey);
+    // Errors.
+    const std::string invalid = "-ERR invalid expire time in 'set' command";
+    CHECK(c("SET k v EX 0") == invalid);
+    CHECK(c("SET k v EX -1") == invalid);
+    CHECK(c("SET k v PX 0") == invalid);
+    CHECK(c("SET k v EXAT 0") == invalid);
+    CHECK(c("SET k v EX 9223372036854775807") == invalid);
+    CHECK(c("SET k v PX 9223372036854775807") == invalid);  // overflows once now is added
+    CHECK(c("SET k v EX 1.5") == kNotInteger);
+    CHECK(c("SET k v EX abc") == kNotInteger);
+    CHECK(c("SET k v EX") == kSyntax);
+    CHECK(c("SET k v EX 10 PX 100") == kSyntax);
+    CHECK(c("SET k v PX 10 EXAT 100") == kSyntax);
+    CHECK(c("SET k v EX 10 KEEPTTL") == kSyntax);
+    CHECK(c("SET k v KEEPTTL PXAT 100") == kSyntax);
+    CHECK(c("GET k") == "(nil)");             // nothing was set by a failed SET
+    CHECK(c("SET k v EX 10 EX 20") == "OK");  // the last one wins
+    CHECK(node.TtlMs("k") > 19'000);
+  });
+}
+
+TEST_CASE("strings: SETNX SETEX PSETEX") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("SETNX k v") == ":1");
+    CHECK(c("SETNX k w") == ":0");
+    CHECK(c("GET k") == "v");
+    node.MakeHash("h");
+    CHECK(c("SETNX h v") == ":0");
+    CHECK(c("SETNX k") == Arity("setnx"));
+    CHECK(c("SETEX k 10 w") == "OK");
+    CHECK(c("GET k") == "w");
+    CHECK(node.TtlMs("k") > 9'000);
+    CHECK(node.TtlMs("k") <= 10'000);
+    CHECK(c("PSETEX k 1500 x") == "OK");
+    CHECK(c("GET k") == "x");
+    CHECK(node.TtlMs("k") > 1'000);
+    CHECK(node.TtlMs("k") <= 1'500);
+    CHECK(c("SETEX k 0 v") == "-ERR invalid expire time in 'setex' command");
+    CHECK(c("SETEX k -10 v") == "-ERR invalid expire time in 'setex' command");
+    CHECK(c("PSETEX k 0 v") == "-ERR invalid expire time in 'psetex' command");
+    CHECK(c("SETEX k ten v") == kNotInteger);
+    CHECK(c("SETEX k 10") == Arity("setex"));
+    CHECK(c("GET k") == "x");
+    CHECK(c("SETEX h 10 v") == "OK");  // replaces another type, like SET
+    CHECK(c("GET h") == "v");
+  });
+}
+
+TEST_CASE("strings: GETEX") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("GETEX missing") == "(nil)");
+    CHECK(c("GETEX missing EX -1") == "(nil)");  // nil before the expiry is checked
+    CHECK(c("SET k v EX 100") == "OK");
+    CHECK(c("GETEX k") == "v");
+    CHECK(node.TtlMs("k") > 99'000);
+    CHECK(c("GETEX k PERSIST") == "v");
+    CHECK(node.TtlMs("k") == kNoExpiry);
+    CHECK(c("GETEX k EX 10") == "v");
+    CHECK(node.TtlMs("k") > 9'000);
+    CHECK(node.TtlMs("k") <= 10'000);
+    CHECK(c("GETEX k px 20000") == "v");
+    CHECK(node.TtlMs("k") > 19'000);
+    CHECK(c.Run({"GETEX", "k", "EXAT", std::to_string(node.NowMs() / 1000 + 50)}) == "v");
+    CHECK(node.TtlMs("k") > 40'000);
+    CHECK(c.Run({"GETEX", "k", "PXAT", std::to_string(node.NowMs() + 60'000)}) == "v");
+    CHECK(node.TtlMs("k") > 59'000);
+    // A past timestamp deletes the key after answering its value.
+    CHECK(c("GETEX k PXAT 1") == "v");
+    CHECK(c("GET k") == "(nil)");
+    CHECK(node.TtlMs("k") == kNoKey);
+    // Errors.
+    CHECK(c("SET k v") == "OK");
+    CHECK(c("GETEX k EX 0") == "-ERR invalid expire time in 'getex' command");
+    CHECK(c("GETEX k EX x") == kNotInteger);
+    CHECK(c("GETEX k EX") == kSyntax);
+    CHECK(c("GETEX k PERSIST EX 10") == kSyntax);
+    CHECK(c("GETEX k EX 10 PX 10") == kSyntax);
+    CHECK(c("GETEX k KEEPTTL") == kSyntax);
+    CHECK(c("GETEX k NX") == kSyntax);
+    CHECK(c("GETEX k GET") == kSyntax);
+    CHECK(node.TtlMs("k") == kNoExpiry);
+    node.MakeHash("h");
+    CHECK(c("GETEX h") == kWrongType);
+    CHECK(c("GETEX h EX 0") == kWrongType);  // the type is checked before the expiry
+    CHECK(c("GETEX") == Arity("getex"));
+  });
+}
+
+TEST_CASE("strings: GETDEL and GETSET") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("GETDEL k") == "(nil)");
+    CHECK(c("SET k v") == "OK");
+    CHECK(c("GETDEL k") == "v");
+    CHECK(c("GET k") == "(nil)");
+    CHECK(c("GETDEL k") == "(nil)");
+    node.MakeHash("h");
+    CHECK(c("GETDEL h") == kWrongType);
+    CHECK(c("GETDEL") == Arity("getdel"));
+    CHECK(c("GETSET k a") == "(nil)");
+    CHECK(c("GET k") == "a");
+    CHECK(c("SET k b EX 100") == "OK");
+    CHECK(c("GETSET k c") == "b");
+    CHECK(c("GET k") == "c");
+    CHECK(node.TtlMs("k") == kNoExpiry);  // GETSET clears the expiry, like SET
+    CHECK(c("GETSET h x") == kWrongType);
+    CHECK(c("GETSET k") == Arity("getset"));
+    CHECK(c("HELLO 3").starts_with("{"));
+    CHECK(c.RunRaw({"GETSET", "new", "v"}) == "_\r\n");
+    CHECK(c.RunRaw({"GETDEL", "gone"}) == "_\r\n");
+  });
+}
+
+TEST_CASE("strings: MGET MSET MSETNX across shards") {
+  WithNode(
+      [](Client& c, Node&) {
+        CHECK(c("MSET a 1 b 2 c 3 d 4 e 5 f 6") == "OK");
+        CHECK(c("MGET a b c d e f") == "[1, 2, 3, 4, 5, 6]");
+        CHECK(c("MGET f missing a a") == "[6, (nil), 1, 1]");
+        CHECK(c("MSET a x a y") == "OK");  // the last value wins
+        CHECK(c("GET a") == "y");
+        CHECK(c("MSET a 1 b") == Arity("mset"));
+        CHECK(c("MSET a") == Arity("mset"));
+        CHECK(c("MGET") == Arity("mget"));
+        CHECK(c("SET s v EX 100") == "OK");
+        CHECK(c("MSET s w") == "OK");
+        // MSETNX: all or nothing, whatever shards the keys are on.
+        CHECK(c("MSETNX n1 1 n2 2 n3 3 n4 4") == ":1");
+        CHECK(c("MGET n1 n2 n3 n4") == "[1, 2, 3, 4]");
+        CHECK(c("MSETNX m1 1 m2 2 m3 3 n4 x") == ":0");
+        CHECK(c("MGET m1 m2 m3 n4") == "[(nil), (nil), (nil), 4]");
+        CHECK(c("MSETNX m1 1 m1 2") == ":1");
+        CHECK(c("GET m1") == "2");
+        CHECK(c("MSETNX m1 1 m2") == Arity("msetnx"));
+        CHECK(c("HELLO 3").starts_with("{"));
+        CHECK(c("MGET a zz") == "[y, (nil)]");
+        CHECK(c.RunRaw({"MGET", "zz", "b"}) == "*2\r\n_\r\n$1\r\n2\r\n");
+      },
+      4);
+}
+
+TEST_CASE("strings: MGET answers nil for another type, MSETNX sees other types") {
+  WithNode(
+      [](Client& c, Node& node) {
+        node.MakeHash("h");
+        CHECK(c("SET s v") == "OK");
+        CHECK(c("MGET s h x") == "[v, (nil), (nil)]");
+        CHECK(c("MSETNX x 1 h 2") == ":0");
+        CHECK(c("GET x") == "(nil)");
+        CHECK(c("MSET h 3") == "OK");  // MSET replaces the hash
+        CHECK(c("MGET h") == "[3]");
+      },
+      4);
+}
+
+TEST_CASE("strings: APPEND and STRLEN") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("STRLEN k") == ":0");
+    CHECK(c("APPEND k hello") == ":5");
+    CHECK(c.Run({"APPEND", "k", " world\0"s}) == ":12");
+    CHECK(c.Run({"GET", "k"}) == "hello world\0"s);
+    CHECK(c("STRLEN k") == ":12");
+    CHECK(c("APPEND k ") == ":12");  // an empty suffix
+    CHECK(c("APPEND e ") == ":0");   // creates an empty string
+    CHECK(c("EXISTS e") == ":1");
+    // APPEND keeps the expiry.
+    CHECK(c("SET t a EX 100") == "OK");
+    CHECK(c("APPEND t b") == ":2");
+    CHECK(node.TtlMs("t") > 99'000);
+    node.MakeHash("h");
+    CHECK(c("APPEND h x") == kWrongType);
+    CHECK(c("STRLEN h") == kWrongType);
+    CHECK(c("APPEND k") == Arity("append"));
+    CHECK(c("STRLEN") == Arity("strlen"));
+    CHECK(c("SET n 12345") == "OK");
+    CHECK(c("STRLEN n") == ":5");
+  });
+}
+
+TEST_CASE("strings: GETRANGE and SUBSTR") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("GETRANGE missing 0 -1") == "");
+    CHECK(c.RunRaw({"GETRANGE", "missing", "0", "-1"}) == "$0\r\n\r\n");
+    CHECK(c.Run({"SET", "k", "Hello World"}) == "OK");
+    CHECK(c("GETRANGE k 0 3") == "Hell");
+    CHECK(c("GETRANGE k 0 -1") == "Hello World");
+    CHECK(c("GETRANGE k -4 -1") == "orld");
+    CHECK(c("GETRANGE k 5 3") == "");
+    CHECK(c("GETRANGE k 5 5000") == " World");
+    CHECK(c("GETRANGE k -5000 10000") == "Hello World");
+    CHECK(c("GETRANGE k -1 -5") == "");
+    CHECK(c("GETRANGE k 20 30") == "");
+    CHECK(c("GETRANGE k -20 -12") == "H");  // both clamp to 0
+    CHECK(c("SUBSTR k 6 -1") == "World");
+    CHECK(c("SET e ") == "OK");
+    CHECK(c("GETRANGE e 0 -1") == "");
+    CHECK(c("GETRANGE k a 1") == kNotInteger);
+    CHECK(c("GETRANGE k 0 1.5") == kNotInteger);
+    CHECK(c("GETRANGE missing x 1") == kNotInteger);  // arguments first, then the key
+    node.MakeHash("h");
+    CHECK(c("GETRANGE h 0 1") == kWrongType);
+    CHECK(c("GETRANGE k 0") == Arity("getrange"));
+    CHECK(c("SUBSTR k 0") == Arity("substr"));
+  });
+}
+
+TEST_CASE("strings: SETRANGE") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("SETRANGE k 0 foo") == ":3");
+    CHECK(c("GET k") == "foo");
+    CHECK(c("SETRANGE e 0 ") == ":0");  // nothing to set: no key
+    CHECK(c("EXISTS e") == ":0");
+    CHECK(c("SETRANGE e 1 foo") == ":4");
+    CHECK(c.Run({"GET", "e"}) == "\0foo"s);
+    CHECK(c("SETRANGE k 0 b") == ":3");
+    CHECK(c("GET k") == "boo");
+    CHECK(c("SETRANGE k 0 ") == ":3");
+    CHECK(c("SETRANGE k 1 a") == ":3");
+    CHECK(c("GET k") == "bao");
+    CHECK(c("SETRANGE k 4 bar") == ":7");
+    CHECK(c.Run({"GET", "k"}) == "bao\0bar"s);
+    CHECK(c("SETRANGE k 2 XYZW") == ":7");
+    CHECK(c.Run({"GET", "k"}) == "baXYZWr"s);
+    // Keeps the expiry.
+    CHECK(c("SET t abc PX 100000") == "OK");
+    CHECK(c("SETRANGE t 1 Z") == ":3");
+    CHECK(node.TtlMs("t") > 99'000);
+    // Errors.
+    CHECK(c("SETRANGE k -1 bar") == "-ERR offset is out of range");
+    CHECK(c("SETRANGE k x bar") == kNotInteger);
+    CHECK(c("SETRANGE k 536870911 bar") ==
+          "-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    CHECK(c("SETRANGE new 536870911 ab") ==
+          "-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    CHECK(c("SETRANGE new 9223372036854775807 ab") ==
+          "-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    CHECK(c("EXISTS new") == ":0");
+    CHECK(c("SETRANGE k 536870911 ") == ":7");  // nothing to set: no size check
+    node.MakeHash("h");
+    CHECK(c("SETRANGE h 0 x") == kWrongType);
+    CHECK(c("SETRANGE h 0 ") == kWrongType);
+    CHECK(c("SETRANGE k 0") == Arity("setrange"));
+  });
+}
+
+TEST_CASE("strings: INCR DECR INCRBY DECRBY") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("INCR n") == ":1");
+    CHECK(c("INCR n") == ":2");
+    CHECK(c("DECR n") == ":1");
+    CHECK(c("DECR m") == ":-1");
+    CHECK(c("INCRBY n 10") == ":11");
+    CHECK(c("INCRBY n -20") == ":-9");
+    CHECK(c("DECRBY n 1") == ":-10");
+    CHECK(c("DECRBY n -10") == ":0");
+    CHECK(c("GET n") == "0");
+    CHECK(c("SET big 17179869184") == "OK");
+    CHECK(c("INCR big") == ":17179869185");
+    CHECK(c("INCRBY big 17179869184") == ":34359738369");
+    CHECK(c("DECRBY big 34359738370") == ":-1");
+    CHECK(c("GET big") == "-1");
+    // Keeps the expiry.
+    CHECK(c("SET t 5 EX 100") == "OK");
+    CHECK(c("INCR t") == ":6");
+    CHECK(node.TtlMs("t") > 99'000);
+    // Overflow.
+    CHECK(c("SET x 9223372036854775807") == "OK");
+    CHECK(c("INCR x") == "-ERR increment or decrement would overflow");
+    CHECK(c("INCRBY x 0") == ":9223372036854775807");
+    CHECK(c("SET x -9223372036854775808") == "OK");
+    CHECK(c("DECR x") == "-ERR increment or decrement would overflow");
+    CHECK(c("INCRBY x -1") == "-ERR increment or decrement would overflow");
+    CHECK(c("SET x 0") == "OK");
+    CHECK(c("DECRBY x -9223372036854775808") == "-ERR decrement would overflow");
+    CHECK(c("INCRBY x -9223372036854775808") == ":-9223372036854775808");
+    // Values that are not Redis integers.
+    for (const char* bad :
+         {" 11", "11 ", "1.5", "abc", "", "+1", "01", "-0", "9223372036854775808"}) {
+      CHECK(c.Run({"SET", "bad", bad}) == "OK");
+      CHECK(c("INCR bad") == kNotInteger);
+    }
+    CHECK(c("INCRBY n abc") == kNotInteger);
+    CHECK(c("INCRBY n 1.0") == kNotInteger);
+    CHECK(c("INCRBY n 9223372036854775808") == kNotInteger);
+    CHECK(c("DECRBY n x") == kNotInteger);
+    node.MakeHash("h");
+    CHECK(c("INCR h") == kWrongType);
+    CHECK(c("INCRBY h x") == kNotInteger);  // the increment is parsed first
+    CHECK(c("DECRBY h 1") == kWrongType);
+    CHECK(c("INCR") == Arity("incr"));
+    CHECK(c("INCRBY n") == Arity("incrby"));
+    CHECK(c("DECR a b") == Arity("decr"));
+  });
+}
+
+TEST_CASE("strings: INCRBYFLOAT") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("INCRBYFLOAT f 1") == "1");
+    CHECK(c("INCRBYFLOAT f 0.25") == "1.25");
+    CHECK(c("SET f 10.50") == "OK");
+    CHECK(c("INCRBYFLOAT f 0.1") == "10.6");
+    CHECK(c("INCRBYFLOAT f -5") == "5.6");
+    CHECK(c("GET f") == "5.6");
+    CHECK(c("SET f 5.0e3") == "OK");
+    CHECK(c("INCRBYFLOAT f 2.0e2") == "5200");
+    CHECK(c("SET f 3.0") == "OK");
+    CHECK(c("INCRBYFLOAT f 0") == "3");
+    CHECK(c("SET f 0.5") == "OK");
+    CHECK(c("INCRBYFLOAT f -0.5") == "0");
+    CHECK(c("SET f 17179869184") == "OK");
+    CHECK(c("INCRBYFLOAT f 1.5") == "17179869185.5");
+    CHECK(c("INCRBYFLOAT f -17179869185.5") == "0");
+    CHECK(c("INCRBYFLOAT f 1e-5") == "0.00001");
+    // 1e20 + 1e-5 needs more digits than a long double has: Redis loses the fraction too.
+    CHECK(c("INCRBYFLOAT f 1e20") == "100000000000000000000");
+    // Keeps the expiry.
+    CHECK(c("SET t 1 EX 100") == "OK");
+    CHECK(c("INCRBYFLOAT t 1.5") == "2.5");
+    CHECK(node.TtlMs("t") > 99'000);
+    // Errors.
+    CHECK(c("SET z 0") == "OK");
+    CHECK(c("INCRBYFLOAT z +inf") == "-ERR increment would produce NaN or Infinity");
+    CHECK(c("INCRBYFLOAT z nan") == "-ERR value is not a valid float");
+    CHECK(c("INCRBYFLOAT z 1e5000") == "-ERR value is not a valid float");
+    CHECK(c("INCRBYFLOAT z abc") == "-ERR value is not a valid float");
+    CHECK(c("INCRBYFLOAT z 1x") == "-ERR value is not a valid float");
+    CHECK(c.Run({"INCRBYFLOAT", "z", " 1"}) == "-ERR value is not a valid float");
+    CHECK(c.Run({"INCRBYFLOAT", "z", ""}) == "-ERR value is not a valid float");
+    CHECK(c("GET z") == "0");
+    CHECK(c.Run({"SET", "bad", "1 "}) == "OK");
+    CHECK(c("INCRBYFLOAT bad 1") == "-ERR value is not a valid float");
+    CHECK(c.Run({"SET", "bad", "1.5.5"}) == "OK");
+    CHECK(c("INCRBYFLOAT bad 1") == "-ERR value is not a valid float");
+    node.MakeHash("h");
+    CHECK(c("INCRBYFLOAT h 1") == kWrongType);
+    CHECK(c("INCRBYFLOAT h x") == kWrongType);  // the type is checked first
+    CHECK(c("INCRBYFLOAT f") == Arity("incrbyfloat"));
+    // A bulk string in RESP3 too.
+    CHECK(c("HELLO 3").starts_with("{"));
+    CHECK(c.RunRaw({"INCRBYFLOAT", "r", "1.5"}) == "$3\r\n1.5\r\n");
+  });
+}
+
+TEST_CASE("strings: LCS") {
+  WithNode(
+      [](Client& c, Node&) {
+        CHECK(c("MSET key1 ohmytext key2 mynewtext") == "OK");
+        CHECK(c("LCS key1 key2") == "mytext");
+        CHECK(c("LCS key1 key2 LEN") == ":6");
+        CHECK(c("LCS key1 key2 IDX") ==
+              "[matches, [[[:4, :7], [:5, :8]], [[:2, :3], [:0, :1]]], len, :6]");
+        CHECK(c("LCS key1 key2 IDX MINMATCHLEN 4") == "[matches, [[[:4, :7], [:5, :8]]], len, :6]");
+        CHECK(c("LCS key1 key2 IDX MINMATCHLEN -3 WITHMATCHLEN") ==
+              "[matches, [[[:4, :7], [:5, :8], :4], [[:2, :3], [:0, :1], :2]], len, :6]");
+        CHECK(c("LCS key1 missing") == "");
+        CHECK(c("LCS missing key2 LEN") == ":0");
+        CHECK(c("LCS missing missing2 IDX") == "[matches, [], len, :0]");
+        CHECK(c("MSET a ABCBDAB b BDCABA") == "OK");
+        CHECK(c("LCS a b LEN") == ":4");
+        CHECK(c("LCS a a") == "ABCBDAB");
+        CHECK(c("LCS a a IDX WITHMATCHLEN") == "[matches, [[[:0, :6], [:0, :6], :7]], len, :7]");
+        // Errors.
+        CHECK(c("LCS key1 key2 LEN IDX") ==
+              "-ERR If you want both the length and indexes, please just use IDX.");
+        CHECK(c("LCS key1 key2 FOO") == kSyntax);
+        CHECK(c("LCS key1 key2 MINMATCHLEN") == kSyntax);
+        CHECK(c("LCS key1 key2 MINMATCHLEN x") == kNotInteger);
+        CHECK(c("LCS key1") == Arity("lcs"));
+        CHECK(c("HELLO 3").starts_with("{"));
+        CHECK(c("LCS key1 key2 IDX") ==
+              "{matches: [[[:4, :7], [:5, :8]], [[:2, :3], [:0, :1]]], len: :6}");
+      },
+      4);
+}
+
+TEST_CASE("strings: LCS against another type") {
+  WithNode(
+      [](Client& c, Node& node) {
+        node.MakeHash("h");
+        CHECK(c("SET s abc") == "OK");
+        CHECK(c("LCS s h") == "-ERR The specified keys must contain string values");
+        CHECK(c("LCS h s FOO") == "-ERR The specified keys must contain string values");
+      },
+      4);
+}
+
+TEST_CASE("bits: SETBIT and GETBIT") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("SETBIT k 7 1") == ":0");
+    CHECK(c("GET k") == "\x01");
+    CHECK(c("SETBIT k 7 1") == ":1");
+    CHECK(c("SETBIT k 0 1") == ":0");
+    CHECK(c("GET k") == "\x81");
+    CHECK(c("SETBIT k 7 0") == ":1");
+    CHECK(c("GET k") == "\x80");
+    CHECK(c("SETBIT k 20 1") == ":0");  // grows with zero bytes
+    CHECK(c.Run({"GET", "k"}) == "\x80\x00\x08"s);
+    CHECK(c("GETBIT k 0") == ":1");
+    CHECK(c("GETBIT k 1") == ":0");
+    CHECK(c("GETBIT k 20") == ":1");
+    CHECK(c("GETBIT k 100") == ":0");
+    CHECK(c("GETBIT missing 0") == ":0");
+    CHECK(c("SETBIT z 3 0") == ":0");  // clearing a bit still creates the key
+    CHECK(c.Run({"GET", "z"}) == "\0"s);
+    // Keeps the expiry.
+    CHECK(c("SET t a EX 100") == "OK");
+    CHECK(c("SETBIT t 0 1") == ":0");
+    CHECK(node.TtlMs("t") > 99'000);
+    // Errors.
+    const std::string bad_bit = "-ERR bit is not an integer or out of range";
+    const std::string bad_offset = "-ERR bit offset is not an integer or out of range";
+    CHECK(c("SETBIT k 0 2") == bad_bit);
+    CHECK(c("SETBIT k 0 -1") == bad_bit);
+    CHECK(c("SETBIT k 0 x") == bad_bit);
+    CHECK(c("SETBIT k -1 1") == bad_offset);
+    CHECK(c("SETBIT k x 1") == bad_offset);
+    CHECK(c("SETBIT k 4294967296 1") == bad_offset);
+    CHECK(c("GETBIT k -1") == bad_offset);
+    CHECK(c("GETBIT k 4294967296") == bad_offset);
+    CHECK(c("GETBIT missing x") == bad_offset);
+    node.MakeHash("h");
+    CHECK(c("SETBIT h 0 1") == kWrongType);
+    CHECK(c("GETBIT h 0") == kWrongType);
+    CHECK(c("SETBIT k 0") == Arity("setbit"));
+    CHECK(c("GETBIT k") == Arity("getbit"));
+  });
+}
+
+TEST_CASE("bits: BITCOUNT") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("BITCOUNT missing") == ":0");
+    CHECK(c("BITCOUNT missing 0") == ":0");  // Redis 7.0 answers 0 before parsing
+    CHECK(c("SET k foobar") == "OK");
+    CHECK(c("BITCOUNT k") == ":26");
+    CHECK(c("BITCOUNT k 0 0") == ":4");
+    CHECK(c("BITCOUNT k 1 1") == ":6");
+    CHECK(c("BITCOUNT k 1 1 BYTE") == ":6");
+    CHECK(c("BITCOUNT k 5 30 BIT") == ":17");
+    CHECK(c("BITCOUNT k 0 -1") == ":26");
+    CHECK(c("BITCOUNT k -2 -1") == ":7");
+    CHECK(c("BITCOUNT k -1 -2") == ":0");
+    CHECK(c("BITCOUNT k 4 2") == ":0");
+    CHECK(c("BITCOUNT k 100 200") == ":0");
+    CHECK(c("BITCOUNT k -100 100") == ":26");
+    CHECK(c("BITCOUNT k 0 -1 bit") == ":26");
+    CHECK(c("BITCOUNT k -8 -1 BIT") == ":4");  // "r" = 0x72
+    CHECK(c("BITCOUNT k 1 1 BIT") == ":1");
+    CHECK(c("BITCOUNT k 2 2 BIT") == ":1");
+    CHECK(c("BITCOUNT k 0 0 BIT") == ":0");
+    CHECK(c("SET e ") == "OK");
+    CHECK(c("BITCOUNT e") == ":0");
+    CHECK(c("BITCOUNT e 0 -1 BIT") == ":0");
+    // Errors.
+    CHECK(c("BITCOUNT k 0") == kSyntax);
+    CHECK(c("BITCOUNT k 0 1 BYTE x") == kSyntax);
+    CHECK(c("BITCOUNT k 0 1 WORD") == kSyntax);
+    CHECK(c("BITCOUNT k x 1") == kNotInteger);
+    CHECK(c("BITCOUNT k 0 y") == kNotInteger);
+    node.MakeHash("h");
+    CHECK(c("BITCOUNT h") == kWrongType);
+    CHECK(c("BITCOUNT") == Arity("bitcount"));
+  });
+}
+
+TEST_CASE("bits: BITPOS") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("BITPOS missing 1") == ":-1");
+    CHECK(c("BITPOS missing 0") == ":0");
+    CHECK(c.Run({"SET", "k", "\xff\xf0\x00"s}) == "OK");
+    CHECK(c("BITPOS k 0") == ":12");
+    CHECK(c("BITPOS k 1") == ":0");
+    CHECK(c.Run({"SET", "k", "\x00\xff\xf0"s}) == "OK");
+    CHECK(c("BITPOS k 1 0") == ":8");
+    CHECK(c("BITPOS k 1 2") == ":16");
+    CHECK(c("BITPOS k 1 2 -1 BYTE") == ":16");
+    CHECK(c("BITPOS k 1 7 15 BIT") == ":8");
+    CHECK(c("BITPOS k 1 9 15 bit") == ":9");
+    CHECK(c("BITPOS k 0 8 15 BIT") == ":-1");
+    CHECK(c("BITPOS k 0 8 20 BIT") == ":20");
+    CHECK(c("BITPOS k 1 -1") == ":16");
+    CHECK(c("BITPOS k 1 5 10") == ":-1");  // an empty range
+    CHECK(c.Run({"SET", "z", "\x00\x00\x00"s}) == "OK");
+    CHECK(c("BITPOS z 1") == ":-1");
+    CHECK(c("BITPOS z 1 7 -3 BIT") == ":-1");
+    CHECK(c("BITPOS z 0") == ":0");
+    CHECK(c.Run({"SET", "ones", "\xff\xff\xff"s}) == "OK");
+    // A clear bit is found past the string only when no end was given.
+    CHECK(c("BITPOS ones 0") == ":24");
+    CHECK(c("BITPOS ones 0 1") == ":24");
+    CHECK(c("BITPOS ones 0 0 -1") == ":-1");
+    CHECK(c("BITPOS ones 0 0 -1 BIT") == ":-1");
+    CHECK(c("SET e ") == "OK");
+    CHECK(c("BITPOS e 0") == ":-1");
+    CHECK(c("BITPOS e 1") == ":-1");
+    // Errors.
+    CHECK(c("BITPOS k 2") == "-ERR The bit argument must be 1 or 0.");
+    CHECK(c("BITPOS missing 2") == "-ERR The bit argument must be 1 or 0.");
+    CHECK(c("BITPOS k x") == kNotInteger);
+    CHECK(c("BITPOS k 1 x") == kNotInteger);
+    CHECK(c("BITPOS k 1 0 x") == kNotInteger);
+    CHECK(c("BITPOS k 1 0 1 WORD") == kSyntax);
+    CHECK(c("BITPOS k 1 0 1 BIT x") == kSyntax);
+    node.MakeHash("h");
+    CHECK(c("BITPOS h 1") == kWrongType);
+    CHECK(c("BITPOS k") == Arity("bitpos"));
+  });
+}
+
+TEST_CASE("bits: BITOP across shards") {
+  WithNode(
+      [](Client& c, Node&) {
+        CHECK(c("MSET key1 foobar key2 abcdef") == "OK");
+        CHECK(c("BITOP AND dest key1 key2") == ":6");
+        CHECK(c("GET dest") == "`bc`ab");
+        CHECK(c("BITOP OR dest key1 key2") == ":6");
+        CHECK(c("GET dest") == "goofev");
+        CHECK(c("BITOP XOR dest key1 key2") == ":6");
+        CHECK(c.Run({"GET", "dest"}) == "\x07\x0d\x0c\x06\x04\x14"s);
+        CHECK(c.Run({"SET", "b", "\x0f\xf0"s}) == "OK");
+        CHECK(c("BITOP NOT dest b") == ":2");
+        CHECK(c.Run({"GET", "dest"}) == "\xf0\x0f"s);
+        // Shorter strings and missing keys are padded with zeros.
+        CHECK(c.Run({"SET", "short", "\xff"s}) == "OK");
+        CHECK(c("BITOP AND dest b short") == ":2");
+        CHECK(c.Run({"GET", "dest"}) == "\x0f\x00"s);
+        CHECK(c("BITOP OR dest short b missing") == ":2");
+        CHECK(c.Run({"GET", "dest"}) == "\xff\xf0"s);
+        CHECK(c("BITOP AND dest b missing") == ":2");
+        CHECK(c.Run({"GET", "dest"}) == "\x00\x00"s);
+        CHECK(c("BITOP AND dest dest b") == ":2");   // the destination as a source
+        CHECK(c("BITOP NOT dest missing") == ":0");  // an empty result deletes it
+        CHECK(c("EXISTS dest") == ":0");
+        CHECK(c("SET t v EX 100") == "OK");
+        CHECK(c("BITOP or t key1") == ":6");
+        CHECK(c("GET t") == "foobar");
+        // Errors.
+        CHECK(c("BITOP NAND dest key1") == kSyntax);
+        CHECK(c("BITOP NOT dest key1 key2") ==
+              "-ERR BITOP NOT must be called with a single source key.");
+        CHECK(c("BITOP AND dest") == Arity("bitop"));
+      },
+      4);
+}
+
+TEST_CASE("bits: BITOP against another type") {
+  WithNode(
+      [](Client& c, Node& node) {
+        node.MakeHash("h");
+        CHECK(c("SET s abc") == "OK");
+        CHECK(c("BITOP AND d s h") == kWrongType);
+        CHECK(c("EXISTS d") == ":0");
+        CHECK(c("BITOP OR h s") == ":3");  // a destination of another type is replaced
+        CHECK(c("GET h") == "abc");
+        CHECK(node.TtlMs("h") == kNoExpiry);
+      },
+      4);
+}
+
+TEST_CASE("bits: BITFIELD") {
+  WithNode([](Client& c, Node& node) {
+    CHECK(c("BITFIELD k INCRBY i5 100 1 GET u4 0") == "[:1, :0]");
+    CHECK(c("BITFIELD s SET i8 0 -100") == "[:0]");
+    CHECK(c("BITFIELD s SET i8 0 101") == "[:-100]");
+    CHECK(c("BITFIELD s GET i8 0") == "[:101]");
+    CHECK(c("BITFIELD u SET u8 0 255") == "[:0]");
+    CHECK(c("BITFIELD u SET u8 0 100") == "[:255]");
+    CHECK(c("BITFIELD u GET u8 0") == "[:100]");
+    CHECK(c("BITFIELD h SET u8 #0 65 SET u8 #1 66 SET u8 #2 67") == "[:0, :0, :0]");
+    CHECK(c("GET h") == "ABC");
+    CHECK(c("BITFIELD h GET u8 #1 GET i16 #1 GET u4 #3") == "[:66, :17152, :2]");
+    CHECK(c("BITFIELD i SET u8 #0 10 INCRBY u8 #0 100 INCRBY u8 #0 100") == "[:0, :110, :210]");
+    CHECK(c("BITFIELD chain SET u8 0 255 INCRBY u8 0 100 GET u8 0") == "[:0, :99, :99]");
+    // Overflow modes.
+    CHECK(c("BITFIELD w SET u8 0 100 INCRBY u8 0 257 GET u8 0 INCRBY u8 0 255") ==
+          "[:0, :101, :101, :100]");
+    CHECK(c("BITFIELD w overflow sat INCRBY u8 0 257 INCRBY u8 0 -255") == "[:255, :0]");
+    CHECK(c("BITFIELD sw SET i8 0 100 OVERFLOW wrap INCRBY i8 0 257 INCRBY i8 0 255") ==
+          "[:0, :101, :100]");
+    CHECK(c("BITFIELD sw OVERFLOW SAT INCRBY i8 0 257 INCRBY i8 0 -255") == "[:127, :-128]");
+    CHECK(c("BITFIELD f SET u2 0 3 OVERFLOW FAIL INCRBY u2 0 1 GET u2 0") == "[:0, (nil), :3]");
+    CHECK(c("BITFIELD f OVERFLOW FAIL SET i4 8 8 SET i4 8 7 SET u2 0 4") == "[(nil), :0, (nil)]");
+    CHECK(c("BITFIELD f OVERFLOW SAT SET i4 8 100 SET u2 0 -1 GET i4 8") == "[:7, :3, :7]");
+    CHECK(c("BITFIELD f OVERFLOW WRAP SET u2 0 5 GET u2 0") == "[:3, :1]");
+    CHECK(c("BITFIELD doc incrby u2 100 1 OVERFLOW SAT incrby u2 102 1") == "[:1, :1]");
+    CHECK(c("BITFIELD doc incrby u2 100 1 OVERFLOW SAT incrby u2 102 1") == "[:2, :2]");
+    CHECK(c("BITFIELD doc incrby u2 100 1 OVERFLOW SAT incrby u2 102 1") == "[:3, :3]");
+    CHECK(c("BITFIELD doc incrby u2 100 1 OVERFLOW SAT incrby u2 102 1") == "[:0, :3]");
+    // 64-bit fields.
+    CHECK(c("BITFIELD big SET i64 0 9223372036854775807 INCRBY i64 0 1") ==
+          "[:0, :-9223372036854775808]");
+    CHECK(c("BITFIELD big OVERFLOW SAT INCRBY i64 0 -1 INCRBY i64 0 -9223372036854775808") ==
+          "[:-9223372036854775808, :-9223372036854775808]");
+    CHECK(c("BITFIELD big2 SET u63 0 9223372036854775807 OVERFLOW SAT INCRBY u63 0 1") ==
+          "[:0, :9223372036854775807]");
+    // Reads past the end are zeros; no key, no operation: an empty array.
+    CHECK(c("BITFIELD missing GET u8 0 GET i64 1000") == "[:0, :0]");
+    CHECK(c("EXISTS missing") == ":0");
+    CHECK(c("BITFIELD missing") == "[]");
+    CHECK(c("BITFIELD_RO h GET u8 #0 GET u8 #2") == "[:65, :67]");
+    CHECK(c("BITFIELD_RO missing") == "[]");
+    // A write grows the string to its highest bit even when OVERFLOW FAIL refused it.
+    CHECK(c("BITFIELD grow OVERFLOW FAIL SET u2 30 7") == "[(nil)]");
+    CHECK(c("STRLEN grow") == ":4");
+    // Keeps the expiry.
+    CHECK(c("SET t abc EX 100") == "OK");
+    CHECK(c("BITFIELD t SET u8 0 66") == "[:97]");
+    CHECK(c("GET t") == "Bbc");
+    CHECK(node.TtlMs("t") > 99'000);
+    // Errors.
+    const std::string bad_type =
+        "-ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported "
+        "but i64 is.";
+    CHECK(c("BITFIELD k GET u64 0") == bad_type);
+    CHECK(c("BITFIELD k GET i65 0") == bad_type);
+    CHECK(c("BITFIELD k GET i0 0") == bad_type);
+    CHECK(c("BITFIELD k GET U8 0") == bad_type);
+    CHECK(c("BITFIELD k GET x8 0") == bad_type);
+    CHECK(c("BITFIELD k GET u8 -1") == "-ERR bit offset is not an integer or out of range");
+    CHECK(c("BITFIELD k GET u8 #-1") == "-ERR bit offset is not an integer or out of range");
+    CHECK(c("BITFIELD k GET u8 4294967296") == "-ERR bit offset is not an integer or out of range");
+    CHECK(c("BITFIELD k SET u8 0 x") == kNotInteger);
+    CHECK(c("BITFIELD k OVERFLOW foo GET u8 0") == "-ERR Invalid OVERFLOW type specified");
+    CHECK(c("BITFIELD k FOO u8 0") == kSyntax);
+    CHECK(c("BITFIELD k GET u8") == kSyntax);
+    CHECK(c("BITFIELD k SET u8 0") == kSyntax);
+    CHECK(c("BITFIELD k OVERFLOW") == kSyntax);
+    CHECK(c("BITFIELD_RO k SET u8 0 1") == "-ERR BITFIELD_RO only supports the GET subcommand");
+    CHECK(c("BITFIELD_RO k INCRBY u8 0 1") == "-ERR BITFIELD_RO only supports the GET subcommand");
+    node.MakeHash("hash");
+    CHECK(c("BITFIELD hash GET u8 0") == kWrongType);
+    CHECK(c("BITFIELD hash SET u8 0 1") == kWrongType);
+    CHECK(c("BITFIELD_RO hash GET u8 0") == kWrongType);
+    CHECK(c("BITFIELD") == Arity("bitfield"));
+    CHECK(c("HELLO 3").starts_with("{"));
+    CHECK(c.RunRaw({"BITFIELD", "f3", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9"}) ==
+          "*1\r\n_\r\n");
+  });
+}
+
+TEST_CASE("strings: writes invalidate WATCH, on every shard they touch") {
+  WithNode(
+      [](Client& c, Node&) {
+        auto other = c.Connect(1);
+        for (const std::vector<std::string>& write :
+             std::vector<std::vector<std::string>>{{"SET", "w1", "5"},
+                                                   {"INCR", "w1"},
+                                                   {"APPEND", "w1", "x"},
+                                                   {"SETRANGE", "w1", "0", "y"},
+                                                   {"SETBIT", "w1", "0", "1"},
+                                                   {"BITFIELD", "w1", "SET", "u8", "0", "1"},
+                                                   {"GETDEL", "w1"},
+                                                   {"MSET", "w0", "1", "w1", "2", "w2", "3"},
+                                                   {"BITOP", "OR", "w1", "w0"},
+                                                   {"INCRBYFLOAT", "w1", "1"},
+                                                   {"GETEX", "w1", "EX", "100"}}) {
+          CAPTURE(write[0]);
+          CHECK(c("WATCH w1") == "OK");
+          CHECK(other->Run(write).substr(0, 1) != "-");
+          CHECK(c("MULTI") == "OK");
+          CHECK(c("GET w1") == "QUEUED");
+          CHECK(c("EXEC") == "(nil)");
+        }
+        // Redis 7.0 signals SETBIT even when the bit already had the value; reads do not.
+        CHECK(other->Run({"SET", "w1", "\x80"}) == "OK");
+        CHECK(c("WATCH w1") == "OK");
+        CHECK(other->Run({"SETBIT", "w1", "0", "1"}) == ":1");
+        CHECK(c("MULTI") == "OK");
+        CHECK(c("GET w1") == "QUEUED");
+        CHECK(c("EXEC") == "(nil)");
+        CHECK(c("WATCH w1") == "OK");
+        CHECK(other->Run({"GETBIT", "w1", "0"}) == ":1");
+        CHECK(other->Run({"BITFIELD_RO", "w1", "GET", "u8", "0"}) == "[:128]");
+        CHECK(c("MULTI") == "OK");
+        CHECK(c("GET w1") == "QUEUED");
+        CHECK(c("EXEC") == "[\x80]");
+      },
+      4);
 }
 
 }  // namespace tierkv::server
