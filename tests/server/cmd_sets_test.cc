@@ -3,6 +3,7 @@
 // different shards, so they really cross shards.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,6 +50,25 @@ void Drain(Client& c) {
   for (const std::string& key : KeysOnDifferentShards("drain", kShards)) {
     CHECK(c.Run({"EXISTS", key}) == ":0");
   }
+}
+
+// The keyspace events pushed to subscriber `s` (subscribed to __keyevent@0__:*) since the last
+// call, as "event key", sorted: events of one command published by two shards may arrive in
+// either order. The PING is a round trip through s's executor: earlier pushes ran before it.
+std::vector<std::string> Events(Client& s) {
+  (void)s("PING");
+  std::vector<std::string> out;
+  for (const std::string& raw : s.state().pushed) {
+    size_t pos = 0;
+    net::Reply reply;
+    REQUIRE(net::ParseReply(raw, pos, reply) == net::ReplyParseStatus::kDone);
+    REQUIRE(reply.elements.size() == 4);
+    const std::string& channel = reply.elements[2].text;
+    out.push_back(channel.substr(channel.find(':') + 1) + " " + reply.elements[3].text);
+  }
+  s.state().pushed.clear();
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace
@@ -404,6 +424,44 @@ TEST_CASE("sets: STORE and SMOVE invalidate WATCH on the destination's shard") {
         CHECK(run(c, {"SINTERSTORE", k[1], k[2], k[1]}) == "QUEUED");
         CHECK(run(c, {"SMEMBERS", k[1]}) == "QUEUED");
         CHECK(run(c, {"EXEC"}) == "[:1, [a]]");
+        Drain(c);
+      },
+      ServerOptions{.shards = kShards});
+}
+
+TEST_CASE("sets: keyspace events as Redis names them, across shards") {
+  WithServer(
+      [](Client& c) {
+        const auto k = KeysOnDifferentShards("ev", 3);
+        auto other = c.Connect(1);
+        Client& s = *other;
+        CHECK(s("PSUBSCRIBE __keyevent@0__:*") == "[psubscribe, __keyevent@0__:*, :1]");
+        CHECK(c("CONFIG SET notify-keyspace-events EA") == "OK");
+        using Seen = std::vector<std::string>;
+        auto run = [&](std::vector<std::string> args) { return c.Run(std::move(args)); };
+        CHECK(run({"SADD", k[0], "a", "b", "c"}) == ":3");
+        CHECK(run({"SADD", k[0], "a"}) == ":0");
+        CHECK(run({"SREM", k[0], "zz"}) == ":0");
+        CHECK(Events(s) == Seen{"sadd " + k[0]});
+        CHECK(run({"SREM", k[0], "a"}) == ":1");
+        CHECK(Events(s) == Seen{"srem " + k[0]});
+        CHECK(run({"SMOVE", k[0], k[1], "b"}) == ":1");
+        CHECK(Events(s) == Seen{"sadd " + k[1], "srem " + k[0]});
+        CHECK(run({"SMOVE", k[0], k[1], "c"}) == ":1");  // empties the source
+        CHECK(Events(s) == Seen{"del " + k[0], "sadd " + k[1], "srem " + k[0]});
+        CHECK(run({"SPOP", k[1]}).size() == 1);
+        CHECK(Events(s) == Seen{"spop " + k[1]});
+        CHECK(run({"SPOP", k[1], "5"}).size() == 3);  // the last one: the key goes
+        CHECK(Events(s) == Seen{"del " + k[1], "spop " + k[1]});
+        CHECK(run({"SADD", k[0], "x"}) == ":1");
+        CHECK(run({"SUNIONSTORE", k[2], k[0], k[1]}) == ":1");
+        CHECK(run({"SINTERSTORE", k[2], k[0], k[2]}) == ":1");
+        CHECK(run({"SDIFFSTORE", k[2], k[0], k[1]}) == ":1");
+        CHECK(Events(s) == Seen{"sadd " + k[0], "sdiffstore " + k[2], "sinterstore " + k[2],
+                                "sunionstore " + k[2]});
+        CHECK(run({"SDIFFSTORE", k[2], k[0], k[0]}) == ":0");  // empty result: deleted
+        CHECK(run({"SDIFFSTORE", k[2], k[0], k[0]}) == ":0");  // nothing to delete: no event
+        CHECK(Events(s) == Seen{"del " + k[2]});
         Drain(c);
       },
       ServerOptions{.shards = kShards});
