@@ -173,6 +173,26 @@ TEST_CASE("keys: EXPIRE PEXPIRE EXPIREAT PEXPIREAT, TTL PTTL EXPIRETIME PEXPIRET
   });
 }
 
+TEST_CASE("keys: keys expire as time passes (lazily and actively), collections too") {
+  WithServer([](Client& c) {
+    for (int i = 0; i < 10; i++) REQUIRE(c.Run({"SET", "k" + std::to_string(i), "v"}) == "OK");
+    Make(c, "h", "hash");
+    CHECK(c("PEXPIRE k0 100") == ":1");
+    CHECK(c("PEXPIRE k1 100") == ":1");
+    CHECK(c("PEXPIRE h 100") == ":1");
+    CHECK(c("EXPIRE k2 100") == ":1");
+    CHECK(c("DBSIZE") == ":11");
+    CHECK(c("DEBUG SLEEP 0.5") == "OK");  // virtual time
+    CHECK(c("TTL k0") == ":-2");
+    CHECK(c("GET k1") == "(nil)");
+    CHECK(c("TYPE h") == "none");
+    CHECK(c("EXISTS k2 k3") == ":2");
+    CHECK(c("DBSIZE") == ":8");
+    CHECK(ScanAll(c, {}).size() == 8);
+    Settle(c);
+  }, kFourShards);
+}
+
 TEST_CASE("keys: EXPIRE options NX XX GT LT and their errors") {
   WithServer([](Client& c) {
     CHECK(c("SET k v") == "OK");
@@ -556,6 +576,26 @@ TEST_CASE("keys: DUMP and RESTORE: round trips, TTL, REPLACE, ABSTTL, IDLETIME, 
     CHECK(c("EXISTS x") == ":0");
     CHECK(c("RESTORE x 0") == "-ERR wrong number of arguments for 'restore' command");
     CHECK(c("DUMP") == "-ERR wrong number of arguments for 'dump' command");
+  });
+}
+
+}  // namespace tierkv::server
+
+namespace tierkv::server {
+
+TEST_CASE("keys: nulls in RESP2 and RESP3 (RANDOMKEY, DUMP, OBJECT)") {
+  WithServer([](Client& c) {
+    CHECK(c.RunRaw({"RANDOMKEY"}) == "$-1\r\n");
+    CHECK(c.RunRaw({"DUMP", "nope"}) == "$-1\r\n");
+    CHECK(c.RunRaw({"OBJECT", "ENCODING", "nope"}) == "$-1\r\n");
+    CHECK(c("HELLO 3").starts_with("{"));
+    CHECK(c.RunRaw({"RANDOMKEY"}) == "_\r\n");
+    CHECK(c.RunRaw({"DUMP", "nope"}) == "_\r\n");
+    CHECK(c.RunRaw({"OBJECT", "ENCODING", "nope"}) == "_\r\n");
+    CHECK(c.RunRaw({"SCAN", "0"}) == "*2\r\n$1\r\n0\r\n*0\r\n");  // arrays in both protocols
+    CHECK(c("SET k v") == "OK");
+    CHECK(c("RANDOMKEY") == "k");
+    CHECK(c("TTL k") == ":-1");
   });
 }
 
