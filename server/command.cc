@@ -126,6 +126,33 @@ void Ctx::Changed(std::string_view key, int notify, std::string_view event) {
   server_.KeyChanged(db_, key, notify, event);
 }
 
+void Ctx::Block(std::vector<std::string> keys, Deadline deadline, TimeoutReply on_timeout) {
+  TK_ASSERT_MSG(may_block_, "Block outside a context that may block");
+  TK_ASSERT(!keys.empty());
+  block_request_ = BlockRequest{std::move(keys), deadline, on_timeout};
+}
+
+std::optional<Deadline> Ctx::BlockingDeadline(size_t i) {
+  double seconds_value = 0;
+  // Redis: getTimeoutFromObjectOrReply parses a long double; NaN and inf are refused.
+  if (!ParseDouble(args_[i], seconds_value) || std::isinf(seconds_value)) {
+    reply_.Error("ERR timeout is not a float or out of range");
+    return std::nullopt;
+  }
+  if (seconds_value < 0) {
+    reply_.Error("ERR timeout is negative");
+    return std::nullopt;
+  }
+  if (seconds_value == 0) return kNoDeadline;
+  constexpr double kMaxSeconds = 1e12;  // beyond any deadline the clock can express
+  if (seconds_value > kMaxSeconds) {
+    reply_.Error("ERR timeout is out of range");
+    return std::nullopt;
+  }
+  return DeadlineAfter(env().Now(), std::chrono::duration_cast<Duration>(
+                                        std::chrono::duration<double>(seconds_value)));
+}
+
 void Ctx::Error(const Status& status) {
   TK_ASSERT(!status.ok());
   const std::string& message = status.message();

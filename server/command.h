@@ -204,6 +204,29 @@ class Ctx {
   // Must run on the key's owner (inside On for multi-shard handlers: use Server::KeyChanged).
   void Changed(std::string_view key, int notify, std::string_view event);
 
+  // --- blocking commands (BLPOP, BLMOVE, BZPOPMIN...) ---
+  // False inside MULTI/EXEC: a blocking command must then answer as if it had timed out.
+  bool may_block() const { return may_block_; }
+  enum class TimeoutReply { kNullArray, kNullBulk };
+  // Parks the client instead of replying: the handler calls this (and writes nothing) when none
+  // of its keys can serve it now. The dispatcher registers the client on `keys` (their owners'
+  // FIFO wait lists) before the command's locks are released, so no change is missed, and
+  // releases the locks. When one of the keys changes (Ctx::Changed on its owner), waiters are
+  // served in the order they blocked: each one's command runs again from the start, with its
+  // locks, and answers if it can, or parks again keeping its place. At `deadline` (kNoDeadline:
+  // forever) the client gets `on_timeout`'s null. Only valid when may_block().
+  void Block(std::vector<std::string> keys, Deadline deadline, TimeoutReply on_timeout);
+  // Redis's blocking timeout argument i (seconds, a float, 0: forever) as a deadline; writes
+  // "ERR timeout is not a float or out of range" or "ERR timeout is negative" and returns nullopt.
+  std::optional<Deadline> BlockingDeadline(size_t i);
+  struct BlockRequest {
+    std::vector<std::string> keys;
+    Deadline deadline = kNoDeadline;
+    TimeoutReply on_timeout = TimeoutReply::kNullArray;
+  };
+  std::optional<BlockRequest>& block_request() { return block_request_; }
+  void set_may_block(bool may_block) { may_block_ = may_block; }
+
   // --- replies ---
   // A failed Status as an error reply: its message when it starts with an error code in capitals
   // (WRONGTYPE ..., ERR ...), else "ERR " + the status.
@@ -236,6 +259,8 @@ class Ctx {
   net::ReplyWriter& reply_;
   int db_;
   ClientState* client_;
+  bool may_block_ = false;
+  std::optional<BlockRequest> block_request_;
 };
 
 // --- helpers shared by the families ---
