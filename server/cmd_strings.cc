@@ -716,14 +716,12 @@ void SetBit(Ctx& ctx) {
   const int old = Bit(value, *offset);
   const size_t needed = (*offset >> 3) + 1;
   const bool grows = !*meta || value.size() < needed;
-  // Nothing to write when the bit already has the value and the string need not grow; Redis
-  // 7.0 still signals the key (WATCH fails), so that is kept.
+  // Nothing to write (nor to signal, as in Redis 7.0) when the bit already has the value and
+  // the string need not grow.
   if (grows || old != on) {
     if (value.size() < needed) value.resize(needed, '\0');
     SetBitIn(value, *offset, static_cast<int>(on));
     if (!WriteValue(ctx, value, expire_ms, "setbit")) return;
-  } else {
-    ctx.Changed(ctx.arg(1), kNotifyString, "setbit");
   }
   ctx.reply().Integer(old);
 }
@@ -1090,7 +1088,8 @@ void RunFieldWrite(net::ReplyWriter& reply, const FieldOp& op, std::string& valu
 }
 
 // BITFIELD and BITFIELD_RO. Every operation runs on one in-memory copy of the value, which is
-// written back once at the end (so a failed write answers an error and changes nothing).
+// written back once at the end (so a failed write answers an error and changes nothing), and only
+// when it differs or the key is new: like Redis 7.0, setting a field to its value signals nothing.
 void BitFieldGeneric(Ctx& ctx, bool read_only_command) {
   auto ops = ParseFieldOps(ctx);
   if (!ops) return;
@@ -1107,6 +1106,7 @@ void BitFieldGeneric(Ctx& ctx, bool read_only_command) {
   auto meta = LookupString(ctx, 1);
   if (!meta) return ctx.Error(meta.error());
   std::string value = *meta ? std::move((*meta)->value) : "";
+  const std::string original = writes ? value : "";
   // The replies go to a side buffer: they are sent only once the write succeeded.
   std::string replies;
   net::ReplyWriter writer(replies, ctx.reply().protocol());
@@ -1120,7 +1120,10 @@ void BitFieldGeneric(Ctx& ctx, bool read_only_command) {
       writer.Integer(static_cast<int64_t>(GetUnsignedField(value, op.offset, op.bits)));
     }
   }
-  if (writes && !WriteValue(ctx, value, *meta ? (*meta)->expire_ms : 0, "setbit")) return;
+  if (writes && (!*meta || value != original) &&
+      !WriteValue(ctx, value, *meta ? (*meta)->expire_ms : 0, "setbit")) {
+    return;
+  }
   ctx.reply().ArrayHeader(static_cast<int64_t>(ops->size()));
   ctx.reply().out() += replies;
 }
