@@ -11,7 +11,9 @@
 //     which keeps the members it holds (point reads, or one scan when it is the smaller side);
 //     SDIFF likewise removes what each later set holds; SUNION fetches every set.
 //   - a STORE deletes the destination (any type) and writes the result: two engine writes on the
-//     destination's owner, so a crash between them loses the destination.
+//     destination's owner, so a crash between them loses the destination;
+//   - SMOVE adds to the destination before removing from the source (two writes, maybe on two
+//     shards): a failure between them duplicates the member instead of losing it.
 // SINTERCARD with a LIMIT works through the smallest set in chunks and stops at the limit.
 // SPOP/SRANDMEMBER draw uniform positions and read them in one ordered scan (no random access).
 #include <algorithm>
@@ -436,7 +438,42 @@ void SInterCard(Ctx& ctx) {
   Intersect(ctx, KeysFrom(ctx, 2, end), output);
 }
 
-// SMOVE source destination member (the two keys may be on different shards).
+// Whether set `key` holds `member` (false when absent), from its owner.
+Result<bool> RemoteHolds(Ctx& ctx, const std::string& key, const std::string& member) {
+  const int db = ctx.db();
+  return ctx.On<bool>(ctx.OwnerOf(key), [&, db](Shard& shard) -> Result<bool> {
+    auto held = shard.store().GetMember(db, key, RedisType::kSet, member);
+    if (!held) return Err(held.error());
+    return held->has_value();
+  });
+}
+
+// Adds (or removes) one member of set `key` on its owner; true when that changed the set.
+Result<bool> RemoteChange(Ctx& ctx, const std::string& key, const std::string& member, bool add) {
+  const int db = ctx.db();
+  return ctx.On<bool>(ctx.OwnerOf(key), [&, db](Shard& shard) -> Result<bool> {
+    std::optional<std::string> value;
+    if (add) value.emplace();
+    auto changed = shard.store().ChangeMembers(db, key, RedisType::kSet, {{member, value}});
+    if (!changed) return Err(changed.error());
+    return changed->added + changed->removed > 0;
+  });
+}
+
+// Runs Server::KeyChanged on the key's owner.
+Status RemoteChanged(Ctx& ctx, const std::string& key, int notify, std::string_view event) {
+  const int db = ctx.db();
+  Server& server = ctx.server();
+  auto done = ctx.On<bool>(ctx.OwnerOf(key), [&, db](Shard&) -> Result<bool> {
+    server.KeyChanged(db, key, notify, event);
+    return true;
+  });
+  return done ? Status::Ok() : done.error();
+}
+
+// SMOVE source destination member (the two keys may be on different shards). The member is added
+// to the destination before it leaves the source: an I/O error between the two writes leaves it
+// in both sets rather than in neither. The events keep Redis's order (srem, del, sadd).
 void SMove(Ctx& ctx) {
   const std::string& source = ctx.arg(1);
   const std::string& destination = ctx.arg(2);
@@ -446,32 +483,17 @@ void SMove(Ctx& ctx) {
   if (!*source_size) return ctx.reply().Integer(0);
   auto destination_size = RemoteSize(ctx, destination);
   if (!destination_size) return ctx.Error(destination_size.error());
-  const int db = ctx.db();
-  Server& server = ctx.server();
-  // Removes from the source (or, moving to itself, only checks membership).
-  auto moved = ctx.On<bool>(ctx.OwnerOf(source), [&, db](Shard& shard) -> Result<bool> {
-    if (source == destination) {
-      auto held = shard.store().GetMember(db, source, RedisType::kSet, member);
-      if (!held) return Err(held.error());
-      return held->has_value();
-    }
-    auto changed = shard.store().ChangeMembers(db, source, RedisType::kSet, {{member, std::nullopt}});
-    if (!changed) return Err(changed.error());
-    if (changed->removed == 0) return false;
-    server.KeyChanged(db, source, kNotifySet, "srem");
-    if (**source_size == 1) server.KeyChanged(db, source, kNotifyGeneric, "del");
-    return true;
-  });
-  if (!moved) return ctx.Error(moved.error());
-  if (!*moved || source == destination) return ctx.reply().Integer(*moved ? 1 : 0);
-  auto added = ctx.On<bool>(ctx.OwnerOf(destination), [&, db](Shard& shard) -> Result<bool> {
-    auto changed =
-        shard.store().ChangeMembers(db, destination, RedisType::kSet, {{member, std::string()}});
-    if (!changed) return Err(changed.error());
-    if (changed->added > 0) server.KeyChanged(db, destination, kNotifySet, "sadd");
-    return true;
-  });
+  auto held = RemoteHolds(ctx, source, member);
+  if (!held) return ctx.Error(held.error());
+  if (!*held || source == destination) return ctx.reply().Integer(*held ? 1 : 0);
+  auto added = RemoteChange(ctx, destination, member, true);
   if (!added) return ctx.Error(added.error());
+  auto removed = RemoteChange(ctx, source, member, false);
+  if (!removed) return ctx.Error(removed.error());
+  TK_ASSERT(*removed);
+  if (!ctx.Check(RemoteChanged(ctx, source, kNotifySet, "srem"))) return;
+  if (**source_size == 1 && !ctx.Check(RemoteChanged(ctx, source, kNotifyGeneric, "del"))) return;
+  if (*added && !ctx.Check(RemoteChanged(ctx, destination, kNotifySet, "sadd"))) return;
   ctx.reply().Integer(1);
 }
 
