@@ -379,13 +379,16 @@ std::optional<ScanPosition> DecodeCursor(uint64_t cursor) {
   return PositionOf(static_cast<uint32_t>(bits >> 48), from);
 }
 
-// Redis's parseScanCursorOrReply: an unsigned decimal, nothing else.
+// Redis's parseScanCursorOrReply (strtoul): decimal digits after an optional sign, a negative
+// value wrapping around as in C, "" as 0; leading spaces, other characters and overflow refused.
 std::optional<uint64_t> ParseCursor(Ctx& ctx, size_t i) {
-  const std::string& text = ctx.arg(i);
+  std::string_view text = ctx.arg(i);
+  const bool negative = !text.empty() && text[0] == '-';
+  const bool sign = !text.empty() && (text[0] == '-' || text[0] == '+');
+  std::string_view digits = text.substr(sign ? 1 : 0);
+  bool ok = !(sign && digits.empty());
   uint64_t cursor = 0;
-  bool ok = !text.empty() && text.size() <= 20;
-  for (char c : text) {
-    if (!ok) break;
+  for (char c : digits) {
     if (c < '0' || c > '9' || cursor > (UINT64_MAX - static_cast<uint64_t>(c - '0')) / 10) {
       ok = false;
       break;
@@ -396,7 +399,7 @@ std::optional<uint64_t> ParseCursor(Ctx& ctx, size_t i) {
     ctx.reply().Error("ERR invalid cursor");
     return std::nullopt;
   }
-  return cursor;
+  return negative ? 0 - cursor : cursor;
 }
 
 struct ScanOptions {

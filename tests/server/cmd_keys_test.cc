@@ -441,7 +441,11 @@ TEST_CASE("keys: SCAN returns every key, with MATCH, COUNT and TYPE; errors") {
     CHECK(c("SELECT 0") == "OK");
     // Errors.
     CHECK(c("SCAN abc") == "-ERR invalid cursor");
-    CHECK(c("SCAN -1") == "-ERR invalid cursor");
+    CHECK(c("SCAN -") == "-ERR invalid cursor");
+    CHECK(c("SCAN 1x") == "-ERR invalid cursor");
+    CHECK(c.Run({"SCAN", " 1"}) == "-ERR invalid cursor");
+    CHECK(c("SCAN -1") == "[0, []]");  // strtoul wraps it to 2^64 - 1: past the end
+    CHECK(c.Run({"SCAN", "+0", "COUNT", "1000"}) == c("SCAN 0 COUNT 1000"));
     CHECK(c("SCAN 18446744073709551616") == "-ERR invalid cursor");
     CHECK(c("SCAN 0 COUNT 0") == "-ERR syntax error");
     CHECK(c("SCAN 0 COUNT x") == "-ERR value is not an integer or out of range");
