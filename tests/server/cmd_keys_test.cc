@@ -604,3 +604,39 @@ TEST_CASE("keys: nulls in RESP2 and RESP3 (RANDOMKEY, DUMP, OBJECT)") {
 }
 
 }  // namespace tierkv::server
+
+namespace tierkv::server {
+
+TEST_CASE("keys: SCAN returns every key present throughout while others come and go") {
+  WithServer([](Client& c) {
+    std::set<std::string> stable;
+    for (int i = 0; i < 120; i++) {
+      const std::string key = "stable:" + std::to_string(i * 7919 % 1000);
+      stable.insert(key);
+      REQUIRE(c.Run({"SET", key, "v"}) == "OK");
+    }
+    std::set<std::string> seen;
+    std::string cursor = "0";
+    int added = 0;
+    for (int call = 0; call < 1000; call++) {
+      net::Reply reply = c.RunReply({"SCAN", cursor, "COUNT", "7"});
+      REQUIRE(reply.elements.size() == 2);
+      for (const net::Reply& key : reply.elements[1].elements) seen.insert(key.text);
+      cursor = reply.elements[0].text;
+      if (cursor == "0") break;
+      // Between calls: new keys everywhere (before and after the cursor) and deletions of them.
+      for (int j = 0; j < 3; j++, added++) {
+        REQUIRE(c.Run({"SET", "volatile:" + std::to_string(added), "v"}) == "OK");
+      }
+      if (added > 6) REQUIRE(c.Run({"DEL", "volatile:" + std::to_string(added - 6)}) == ":1");
+    }
+    CHECK(cursor == "0");
+    for (const std::string& key : stable) CHECK_MESSAGE(seen.contains(key), key);
+    for (const std::string& key : seen) {
+      CHECK((key.starts_with("stable:") || key.starts_with("volatile:")));
+    }
+    Settle(c);
+  }, kFourShards);
+}
+
+}  // namespace tierkv::server
