@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -395,6 +396,90 @@ TEST_CASE("sets: SDIFF SDIFFSTORE across shards") {
         CHECK(run({"SDIFF", "str", k[0]}) == kWrongType);
         CHECK(run({"SDIFFSTORE", k[3], k[0], "str"}) == kWrongType);
         CHECK(run({"SDIFF"}) == "-ERR wrong number of arguments for 'sdiff' command");
+        Drain(c);
+      },
+      ServerOptions{.shards = kShards});
+}
+
+TEST_CASE("sets: random operations across shards agree with a model") {
+  WithServer(
+      [](Client& c) {
+        const auto keys = KeysOnDifferentShards("model", kShards);
+        std::vector<std::set<std::string>> model(keys.size());
+        std::mt19937 random(12345);  // fixed: the run replays
+        auto pick = [&](size_t n) { return static_cast<size_t>(random() % n); };
+        auto member = [&] { return std::string(1, static_cast<char>('a' + pick(8))); };
+        // The model's set as the server prints it (members in byte order).
+        auto text = [](const std::set<std::string>& set) {
+          std::string out = "[";
+          for (const std::string& m : set) out += (out.size() > 1 ? ", " : "") + m;
+          return out + "]";
+        };
+        for (int step = 0; step < 300; step++) {
+          const size_t a = pick(keys.size());
+          const size_t b = pick(keys.size());
+          const size_t d = pick(keys.size());
+          std::set<std::string> inter;
+          std::set<std::string> uni;
+          std::set<std::string> diff;
+          auto compute = [&] {
+            inter.clear();
+            diff.clear();
+            uni = model[a];
+            uni.insert(model[b].begin(), model[b].end());
+            for (const std::string& m : model[a]) (model[b].contains(m) ? inter : diff).insert(m);
+          };
+          compute();
+          switch (pick(7)) {
+            case 0:
+            case 1: {
+              const std::string m = member();
+              CHECK(c.Run({"SADD", keys[a], m}) == (model[a].insert(m).second ? ":1" : ":0"));
+              break;
+            }
+            case 2: {
+              const std::string m = member();
+              CHECK(c.Run({"SREM", keys[a], m}) == (model[a].erase(m) ? ":1" : ":0"));
+              break;
+            }
+            case 3: {
+              const std::string m = member();
+              const bool moves = model[a].contains(m);
+              CHECK(c.Run({"SMOVE", keys[a], keys[b], m}) == (moves ? ":1" : ":0"));
+              if (moves) {
+                model[a].erase(m);
+                model[b].insert(m);
+              }
+              break;
+            }
+            case 4:
+              CHECK(c.Run({"SINTERSTORE", keys[d], keys[a], keys[b]}) ==
+                    ":" + std::to_string(inter.size()));
+              model[d] = inter;
+              break;
+            case 5:
+              CHECK(c.Run({"SUNIONSTORE", keys[d], keys[a], keys[b]}) ==
+                    ":" + std::to_string(uni.size()));
+              model[d] = uni;
+              break;
+            case 6:
+              CHECK(c.Run({"SDIFFSTORE", keys[d], keys[a], keys[b]}) ==
+                    ":" + std::to_string(diff.size()));
+              model[d] = diff;
+              break;
+          }
+          compute();  // after the change
+          CHECK(c.Run({"SINTER", keys[a], keys[b]}) == text(inter));
+          CHECK(c.Run({"SUNION", keys[a], keys[b]}) == text(uni));
+          CHECK(c.Run({"SDIFF", keys[a], keys[b]}) == text(diff));
+          CHECK(c.Run({"SINTERCARD", "2", keys[a], keys[b], "LIMIT", "2"}) ==
+                ":" + std::to_string(std::min<size_t>(inter.size(), 2)));
+          for (size_t i = 0; i < keys.size(); i++) {
+            INFO("step " << step << " key " << i);
+            CHECK(c.Run({"SMEMBERS", keys[i]}) == text(model[i]));
+            CHECK(c.Run({"EXISTS", keys[i]}) == (model[i].empty() ? ":0" : ":1"));
+          }
+        }
         Drain(c);
       },
       ServerOptions{.shards = kShards});
