@@ -873,3 +873,48 @@ TEST_CASE("strings: writes invalidate WATCH, on every shard they touch") {
 }
 
 }  // namespace tierkv::server
+
+namespace tierkv::server {
+
+TEST_CASE("strings: multi-key commands inside MULTI/EXEC across shards") {
+  WithNode(
+      [](Client& c, Node&) {
+        CHECK(c("MULTI") == "OK");
+        CHECK(c("MSET a 1 b 2 c 3 d 4") == "QUEUED");
+        CHECK(c("INCR a") == "QUEUED");
+        CHECK(c("MSETNX a 9 e 5") == "QUEUED");
+        CHECK(c("MGET a b c d e") == "QUEUED");
+        CHECK(c("BITOP OR dest a b c d") == "QUEUED");
+        CHECK(c("LCS a b") == "QUEUED");
+        CHECK(c("EXEC") == "[OK, :2, :0, [2, 2, 3, 4, (nil)], :1, 2]");
+        // A syntax error inside the transaction is that command's reply only.
+        CHECK(c("MULTI") == "OK");
+        CHECK(c("SET a x EX 0") == "QUEUED");
+        CHECK(c("GET a") == "QUEUED");
+        CHECK(c("EXEC") == "[-ERR invalid expire time in 'set' command, 2]");
+      },
+      4);
+}
+
+TEST_CASE("strings: large values") {
+  WithNode([](Client& c, Node&) {
+    const std::string chunk(4096, 'x');
+    for (int i = 0; i < 64; i++)
+      REQUIRE(c.Run({"APPEND", "big", chunk}) == ":" + std::to_string(4096 * (i + 1)));
+    CHECK(c("STRLEN big") == ":262144");
+    CHECK(c("GETRANGE big 262140 -1") == "xxxx");
+    CHECK(c("BITCOUNT big") == ":1048576");  // 'x' = 0x78 has 4 bits set
+    CHECK(c("SETRANGE big 262144 y") == ":262145");
+    CHECK(c("GETRANGE big -2 -1") == "xy");
+    // SETBIT far away pads with zeros.
+    CHECK(c("SETBIT sparse 8000000 1") == ":0");
+    CHECK(c("STRLEN sparse") == ":1000001");
+    CHECK(c("BITCOUNT sparse") == ":1");
+    CHECK(c("BITPOS sparse 1") == ":8000000");
+    CHECK(c("BITPOS sparse 0 -1") == ":8000001");  // no end: past the string
+    CHECK(c("GETBIT sparse 8000000") == ":1");
+    CHECK(c("BITFIELD sparse GET u8 7999999 GET u8 #1000000") == "[:64, :128]");
+  });
+}
+
+}  // namespace tierkv::server
