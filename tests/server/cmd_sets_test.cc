@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -203,6 +204,48 @@ TEST_CASE("sets: SRANDMEMBER") {
     CHECK(c("SET str v") == "OK");
     CHECK(c("SRANDMEMBER str") == kWrongType);
     CHECK(c("SRANDMEMBER str -2") == kWrongType);
+  });
+}
+
+TEST_CASE("sets: SRANDMEMBER and SPOP draw members uniformly") {
+  WithServer([](Client& c) {
+    CHECK(c("SADD s m0 m1 m2 m3 m4 m5 m6 m7 m8 m9") == ":10");
+    // With repeats: 10000 draws, about 1000 each.
+    std::map<std::string, int> seen;
+    for (const std::string& member : Elements(c.RunReply({"SRANDMEMBER", "s", "-10000"}))) {
+      seen[member]++;
+    }
+    CHECK(seen.size() == 10);
+    for (const auto& [member, count] : seen) {
+      INFO(member);
+      CHECK(count > 850);
+      CHECK(count < 1150);
+    }
+    // Distinct: 400 draws of 3, about 120 each.
+    seen.clear();
+    for (int i = 0; i < 400; i++) {
+      for (const std::string& member : Elements(c.RunReply({"SRANDMEMBER", "s", "3"}))) {
+        seen[member]++;
+      }
+    }
+    CHECK(seen.size() == 10);
+    for (const auto& [member, count] : seen) {
+      INFO(member);
+      CHECK(count > 80);
+      CHECK(count < 160);
+    }
+    // SPOP of one member from a fresh copy, 300 times: about 30 each.
+    seen.clear();
+    for (int i = 0; i < 300; i++) {
+      CHECK(c("SUNIONSTORE t s") == ":10");
+      seen[c("SPOP t")]++;
+    }
+    CHECK(seen.size() == 10);
+    for (const auto& [member, count] : seen) {
+      INFO(member);
+      CHECK(count > 12);
+      CHECK(count < 50);
+    }
   });
 }
 
