@@ -18,6 +18,7 @@ namespace {
 struct Gathered {
   std::vector<tiers::EngineStats> engines;
   int64_t clients = 0;
+  int64_t blocked = 0;
   uint64_t commands = 0;
   uint64_t connections = 0;
   uint64_t rejected = 0;
@@ -28,6 +29,7 @@ Gathered Gather(Ctx& ctx) {
   Gathered g;
   ctx.server().ForEachExecutor([&g](ExecutorState& state) {
     g.clients += static_cast<int64_t>(state.clients.size());
+    g.blocked += state.blocked_clients;
     g.commands += state.commands_processed;
     g.connections += state.connections_received;
     g.rejected += state.rejected_connections;
@@ -85,7 +87,7 @@ void ClientsSection(Ctx& ctx, const Gathered& g, std::string& out) {
   out += "# Clients\r\n";
   out += fmt::format("connected_clients:{}\r\n", g.clients);
   out += fmt::format("maxclients:{}\r\n", ctx.server().local().config.Int("maxclients"));
-  out += "blocked_clients:0\r\n";
+  out += fmt::format("blocked_clients:{}\r\n", g.blocked);
 }
 
 void MemorySection(Ctx& ctx, const Gathered& g, std::string& out) {

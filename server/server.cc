@@ -194,25 +194,31 @@ void Server::UnlockAll(const LockPlan& plan, bool whole) {
   for (const auto& [shard, ids] : plan) {
     if (shard == here) {
       local().locks.Unlock(ids, whole);
+      ServeBlocked();
     } else {
       // Messages from here to `shard` run in order: a later lock request of this executor
       // cannot overtake this release.
-      env_.Post(shard, [this, ids, whole] { local().locks.Unlock(ids, whole); });
+      env_.Post(shard, [this, ids, whole] {
+        local().locks.Unlock(ids, whole);
+        ServeBlocked();
+      });
     }
   }
 }
 
-bool Server::RunHere(const CommandSpec& spec, std::vector<std::string>& args, ReplyWriter& reply,
-                     int db, ClientState* client) {
+Server::RunResult Server::RunHere(const CommandSpec& spec, std::vector<std::string>& args,
+                                  ReplyWriter& reply, int db, ClientState* client, bool may_block) {
   Ctx ctx(*this, spec, args, reply, db, client);
+  ctx.set_may_block(may_block);
   spec.handler(ctx);
-  return ctx.close_after;
+  return RunResult{ctx.close_after, std::move(ctx.block_request())};
 }
 
-bool Server::TimedDispatch(const CommandSpec& spec, const CommandSpec* parent, ClientState& client,
-                           std::vector<std::string>& args, ReplyWriter& reply, bool locked) {
+Server::DispatchResult Server::TimedDispatch(const CommandSpec& spec, const CommandSpec* parent,
+                                             ClientState& client, std::vector<std::string>& args,
+                                             ReplyWriter& reply, bool locked) {
   const TimePoint start = env_.Now();
-  const bool close = Dispatch(spec, client, args, reply, locked);
+  DispatchResult close = Dispatch(spec, client, args, reply, locked);
   const Duration took = env_.Now() - start;
   if ((spec.flags & kCmdSkipSlowlog) == 0 && (parent == nullptr || (parent->flags & kCmdSkipSlowlog) == 0)) {
     RecordSlow(spec, client, args, took);
@@ -262,10 +268,12 @@ void Server::RecordSlow(const CommandSpec& spec, ClientState& client,
   while (state.slowlog.size() > max_len) state.slowlog.pop_front();
 }
 
-bool Server::Dispatch(const CommandSpec& spec, ClientState& client, std::vector<std::string>& args,
-                      ReplyWriter& reply, bool locked) {
+Server::DispatchResult Server::Dispatch(const CommandSpec& spec, ClientState& client,
+                                        std::vector<std::string>& args, ReplyWriter& reply,
+                                        bool locked) {
+  DispatchResult result;
   std::vector<int> positions;
-  if (!KeyPositions(spec, args, positions, reply)) return false;
+  if (!KeyPositions(spec, args, positions, reply)) return result;
   const int here = env_.CurrentExecutor().index();
   if (positions.empty()) {
     LockPlan plan;
@@ -274,9 +282,9 @@ bool Server::Dispatch(const CommandSpec& spec, ClientState& client, std::vector<
       for (int i = 0; i < shards_.size(); i++) plan.emplace_back(i, std::vector<std::string>{});
       LockAll(plan, true);
     }
-    bool close = RunHere(spec, args, reply, client.db, &client);
+    result.close = RunHere(spec, args, reply, client.db, &client).close;
     if (whole) UnlockAll(plan, true);
-    return close;
+    return result;
   }
   std::vector<std::pair<int, std::string>> keys;
   keys.reserve(positions.size());
@@ -287,30 +295,57 @@ bool Server::Dispatch(const CommandSpec& spec, ClientState& client, std::vector<
     one_shard = one_shard && keys.back().first == keys.front().first;
   }
   LockPlan plan = PlanLocks(keys);
+  const bool may_block = !locked && (spec.flags & kCmdBlocking) != 0;
+  auto parked = [&](const Ctx::BlockRequest& request, const BlockedPtr& blocked) {
+    result.blocked = blocked;
+    result.deadline = request.deadline;
+    result.on_timeout = request.on_timeout;
+  };
   if (!one_shard || plan.front().first == here) {
     // Multi-shard commands run here and reach the owners with Ctx::On; a local one runs here too.
     if (!locked) LockAll(plan, false);
-    RunHere(spec, args, reply, client.db, nullptr);
+    RunResult run = RunHere(spec, args, reply, client.db, nullptr, may_block);
+    if (run.block) {  // parked before the locks go: no change of the keys can be missed
+      BlockedPtr blocked = NewBlocked(spec, args, client, here, one_shard,
+                                      one_shard ? plan.front().second : std::vector<std::string>{});
+      ParkEverywhere(blocked, run.block->keys);
+      parked(*run.block, blocked);
+    }
     if (!locked) UnlockAll(plan, false);
-    return false;
+    result.close = run.close;
+    return result;
   }
   // Every key on one other shard: the whole command runs there, one message each way.
+  struct Remote {
+    std::string out;
+    std::optional<Ctx::BlockRequest> block;
+    BlockedPtr blocked;
+  };
   const int owner = plan.front().first;
-  Result<std::string> out = shards_.RunOn<std::string>(
+  Result<Remote> remote = shards_.RunOn<Remote>(
       owner,
-      [this, &spec, &args, &plan, locked, db = client.db,
-       protocol = client.protocol](Shard&) -> Result<std::string> {
-        std::string out;
-        ReplyWriter remote(out, protocol);
-        if (!locked) local().locks.Lock(plan.front().second);
-        RunHere(spec, args, remote, db, nullptr);
-        if (!locked) local().locks.Unlock(plan.front().second);
-        return out;
+      [this, &spec, &args, &plan, &client, locked, may_block, here](Shard&) -> Result<Remote> {
+        Remote done;
+        ReplyWriter writer(done.out, client.protocol);
+        const std::vector<std::string>& ids = plan.front().second;
+        if (!locked) local().locks.Lock(ids);
+        RunResult run = RunHere(spec, args, writer, client.db, nullptr, may_block);
+        if (run.block) {
+          done.blocked = NewBlocked(spec, args, client, here, true, ids);
+          Park(done.blocked, run.block->keys);
+          done.block = std::move(run.block);
+        }
+        if (!locked) {
+          local().locks.Unlock(ids);
+          ServeBlocked();
+        }
+        return done;
       },
       /*interruptible=*/false);  // the work references this stack
-  TK_ASSERT(out.has_value());
-  reply.out() += *out;
-  return false;
+  TK_ASSERT(remote.has_value());
+  reply.out() += remote->out;
+  if (remote->block) parked(*remote->block, remote->blocked);
+  return result;
 }
 
 AfterReply Server::Execute(ClientState& client, std::vector<std::string>& args, std::string& out) {
@@ -376,8 +411,9 @@ AfterReply Server::ExecuteCommand(ClientState& client, std::vector<std::string>&
     return AfterReply::kKeepOpen;
   }
   WaitWhilePaused(spec);
-  const bool close = TimedDispatch(spec, resolved.parent, client, args, reply, /*locked=*/false);
-  return close ? AfterReply::kClose : AfterReply::kKeepOpen;
+  DispatchResult result = TimedDispatch(spec, resolved.parent, client, args, reply, false);
+  if (result.blocked) WaitBlocked(spec, client, args, reply, std::move(result));
+  return result.close ? AfterReply::kClose : AfterReply::kKeepOpen;
 }
 
 bool Server::AllowedWhileSubscribed(const CommandSpec& spec, const ClientState& client,
@@ -553,6 +589,10 @@ void Server::Unwatch(ClientState& client) {
 
 void Server::KeyChanged(int db, std::string_view key, int notify, std::string_view event) {
   ExecutorState& state = local();
+  if (!state.blocked.empty()) {
+    std::string id = LockId(db, key);
+    if (state.blocked.contains(id)) state.ready.push_back(std::move(id));
+  }
   if (!state.watches.empty()) {
     auto it = state.watches.find(LockId(db, key));
     if (it != state.watches.end()) {

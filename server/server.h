@@ -20,6 +20,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -80,6 +81,32 @@ struct ClientState {
   size_t subscriptions() const { return channels.size() + patterns.size(); }
 };
 
+// A client parked by a blocking command (Ctx::Block), shared by the client's executor (its
+// home) and the owners of the keys it waits on, whose wait lists hold it in arrival order.
+// `claimed` decides who answers: an owner that serves it, or the home once the deadline passes
+// or the client leaves. Fields below "home only" are touched on the home executor only; the rest
+// are written before the wake-up message that hands them to the home.
+struct BlockedClient {
+  const CommandSpec* spec = nullptr;
+  std::vector<std::string> args;
+  int db = 0;
+  int protocol = 2;
+  int home = 0;
+  // All keys on one shard: that shard's owner re-runs the command itself when a key changes
+  // (lock_ids are its locks). Else the owner only wakes the home, which re-runs it.
+  bool single_shard = true;
+  std::vector<std::string> lock_ids;
+  std::atomic<bool> claimed{false};
+  std::atomic<bool> abandoned{false};  // the home stopped waiting (deadline or disconnect)
+  enum class Wake { kServed, kRetry, kTimedOut };
+  Wake wake = Wake::kServed;
+  std::string reply;  // kServed: the reply the owner wrote
+  // home only:
+  Completion* waiter = nullptr;
+  bool woken = false;
+};
+using BlockedPtr = std::shared_ptr<BlockedClient>;
+
 struct SlowlogEntry {
   uint64_t id = 0;
   int64_t unix_seconds = 0;
@@ -112,6 +139,12 @@ class ExecutorState {
   uint64_t commands_processed = 0;
   uint64_t connections_received = 0;
   uint64_t rejected_connections = 0;
+  // Blocking commands: the clients parked on this shard's keys (LockId), first come first; and
+  // the keys among them changed since the last serving pass.
+  std::unordered_map<std::string, std::deque<BlockedPtr>> blocked;
+  std::vector<std::string> ready;
+  bool serving_blocked = false;
+  int64_t blocked_clients = 0;  // clients of this executor parked now
   // Pub/sub: this executor's subscribers (client ids) by channel and by pattern; MONITORs.
   std::unordered_map<std::string, std::set<uint64_t>> channels;
   std::map<std::string, std::set<uint64_t>> patterns;
@@ -205,18 +238,45 @@ class Server {
   // The key positions of a resolved command; false (error written) when they cannot be found.
   bool KeyPositions(const CommandSpec& spec, const std::vector<std::string>& args,
                     std::vector<int>& positions, net::ReplyWriter& reply);
+  struct DispatchResult {
+    bool close = false;  // QUIT
+    // Set when the command parked the client (Ctx::Block): wait with WaitBlocked.
+    BlockedPtr blocked;
+    Deadline deadline = kNoDeadline;
+    Ctx::TimeoutReply on_timeout = Ctx::TimeoutReply::kNullArray;
+  };
+  struct RunResult {
+    bool close = false;
+    std::optional<Ctx::BlockRequest> block;
+  };
   // Dispatch, timed for SLOWLOG and LATENCY.
-  bool TimedDispatch(const CommandSpec& spec, const CommandSpec* parent, ClientState& client,
+  DispatchResult TimedDispatch(const CommandSpec& spec, const CommandSpec* parent, ClientState& client,
                      std::vector<std::string>& args, net::ReplyWriter& reply, bool locked);
   void RecordSlow(const CommandSpec& spec, ClientState& client, const std::vector<std::string>& args,
                   Duration took);
   // Runs the command where its keys live. `locked`: the caller (EXEC) already holds every lock.
-  // Returns true when the connection must close after the reply (QUIT).
-  bool Dispatch(const CommandSpec& spec, ClientState& client, std::vector<std::string>& args,
+  DispatchResult Dispatch(const CommandSpec& spec, ClientState& client, std::vector<std::string>& args,
                 net::ReplyWriter& reply, bool locked);
-  // Runs the handler on the calling executor; returns Ctx::close_after.
-  bool RunHere(const CommandSpec& spec, std::vector<std::string>& args, net::ReplyWriter& reply,
-               int db, ClientState* client);
+  // Runs the handler on the calling executor.
+  RunResult RunHere(const CommandSpec& spec, std::vector<std::string>& args,
+                    net::ReplyWriter& reply, int db, ClientState* client, bool may_block = false);
+  // --- blocking commands (server/blocking.cc) ---
+  // A parked client for `request` of the command `spec args` of `client`.
+  BlockedPtr NewBlocked(const CommandSpec& spec, const std::vector<std::string>& args,
+                        const ClientState& client, int home, bool single_shard,
+                        std::vector<std::string> lock_ids);
+  // Adds `blocked` to the wait lists of those of `keys` this executor owns. Under their locks.
+  void Park(const BlockedPtr& blocked, const std::vector<std::string>& keys);
+  // The same for every key, on each key's owner. Suspends (under the command's locks).
+  void ParkEverywhere(const BlockedPtr& blocked, const std::vector<std::string>& keys);
+  // Serves the clients parked on this executor's changed keys, in arrival order. Call with no
+  // key locks held. Suspends.
+  void ServeBlocked();
+  // The home's side: waits for the parked client to be served, its deadline, or its departure,
+  // re-running the command when asked to. Appends the reply. Suspends.
+  void WaitBlocked(const CommandSpec& spec, ClientState& client, std::vector<std::string>& args,
+                   net::ReplyWriter& reply, DispatchResult parked);
+  void WakeHome(const BlockedPtr& blocked, BlockedClient::Wake wake);
   // Locks the ids of each shard (shard order) / unlocks them. `whole`: every shard as a whole.
   using LockPlan = std::vector<std::pair<int, std::vector<std::string>>>;
   void LockAll(const LockPlan& plan, bool whole);

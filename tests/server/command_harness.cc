@@ -64,6 +64,32 @@ std::string Client::Run(std::vector<std::string> args) {
 
 std::string Client::operator()(std::string_view line) { return Run(Words(line)); }
 
+void Client::Start(std::vector<std::string> args) {
+  const bool idle = !pending_ || pending_->done;
+  REQUIRE_MESSAGE(idle, "one started command at a time");
+  auto pending = std::make_shared<Pending>();
+  pending_ = pending;
+  Executor& executor = server_.env().CurrentExecutor();
+  pending->fiber = executor.Spawn("test-client", [this, pending, args = std::move(args)]() mutable {
+    pending->reply = Run(std::move(args));
+    pending->done = true;
+  });
+}
+
+void Client::Idle(Duration duration) {
+  Status slept = server_.env().CurrentExecutor().Sleep(duration);
+  REQUIRE(slept.ok());
+}
+
+std::string Client::Wait() {
+  REQUIRE(pending_ != nullptr);
+  Status joined = pending_->fiber.Join();
+  REQUIRE(joined.ok());
+  std::string reply = pending_->reply;
+  pending_.reset();
+  return reply;
+}
+
 std::unique_ptr<Client> Client::Connect(int executor) {
   return std::make_unique<Client>(server_, executor);
 }

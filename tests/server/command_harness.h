@@ -40,6 +40,13 @@ class Client {
   net::Reply RunReply(std::vector<std::string> args);
   // The raw RESP bytes of the reply.
   std::string RunRaw(std::vector<std::string> args);
+  // Starts the command in a new fiber on the test's executor and returns at once; Wait() gives
+  // its reply (text form). For blocking commands: start one, act with another client, wait.
+  void Start(std::vector<std::string> args);
+  std::string Wait();
+  bool finished() const { return pending_ && pending_->done; }
+  // Lets other fibers run for `duration` of (simulated) time: started commands get going.
+  void Idle(Duration duration);
   // Whether the last command asked to close the connection.
   bool closed() const { return closed_; }
 
@@ -53,6 +60,12 @@ class Client {
   int executor_;
   std::unique_ptr<server::ClientState> state_;
   bool closed_ = false;
+  struct Pending {
+    bool done = false;
+    std::string reply;
+    FiberHandle fiber;
+  };
+  std::shared_ptr<Pending> pending_;
 };
 
 struct ServerOptions {
