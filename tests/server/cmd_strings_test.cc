@@ -6,7 +6,9 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -914,6 +916,88 @@ TEST_CASE("strings: large values") {
     CHECK(c("BITPOS sparse 0 -1") == ":8000001");  // no end: past the string
     CHECK(c("GETBIT sparse 8000000") == ":1");
     CHECK(c("BITFIELD sparse GET u8 7999999 GET u8 #1000000") == "[:64, :128]");
+  });
+}
+
+}  // namespace tierkv::server
+
+namespace tierkv::server {
+namespace {
+
+// Set bits in text[start..end] (inclusive, clamped), counted one bit at a time.
+int64_t NaiveBitCount(const std::string& text, size_t start, size_t end) {
+  int64_t count = 0;
+  for (size_t i = start; i <= end && i < text.size(); i++) {
+    for (int bit = 0; bit < 8; bit++) count += (static_cast<unsigned char>(text[i]) >> bit) & 1;
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("bits: cases from Redis's bitops.tcl") {
+  WithNode([](Client& c, Node&) {
+    CHECK(c("SETBIT foo 0 1") == ":0");
+    CHECK(c("BITCOUNT foo 0 4294967296") == ":1");  // github issue #582
+    CHECK(c("SET str ab") == "OK");
+    CHECK(c("BITCOUNT str 1 -1") == ":3");  // misaligned prefix
+    CHECK(c("SET str __PPxxxxxxxxxxxxxxxxRR__") == "OK");
+    CHECK(c("BITCOUNT str 2 -3") == ":74");  // misaligned prefix + full words + remainder
+    CHECK(c.Run({"SET", "s", "\xaa\x00\xff\x55"s}) == "OK");
+    CHECK(c("BITOP NOT s s") == ":4");  // destination and source the same key
+    CHECK(c.Run({"GET", "s"}) == "\x55\xff\x00\xaa"s);
+    CHECK(c.Run({"SET", "a", "\x01\x02\xff"s}) == "OK");
+    CHECK(c("BITOP AND r1 a") == ":3");
+    CHECK(c("BITOP XOR r2 a") == ":3");
+    CHECK(c("MGET r1 r2") == "[\x01\x02\xff, \x01\x02\xff]");
+    CHECK(c("SET e ") == "OK");
+    CHECK(c("BITOP NOT dest e") == ":0");
+    CHECK(c("GET dest") == "(nil)");
+  });
+}
+
+TEST_CASE("bits: BITCOUNT and BITPOS against a bit-by-bit model (fixed seed)") {
+  WithNode([](Client& c, Node&) {
+    std::mt19937_64 random(20260126);
+    // BITCOUNT of random strings and ranges.
+    for (int round = 0; round < 60; round++) {
+      std::string text(random() % 300, '\0');
+      for (char& ch : text) ch = static_cast<char>(random() & 0xff);
+      REQUIRE(c.Run({"SET", "str", text}) == "OK");
+      const size_t length = text.size();
+      size_t start = length == 0 ? 0 : random() % length;
+      size_t end = length == 0 ? 0 : random() % length;
+      if (start > end) std::swap(start, end);
+      CHECK(c("BITCOUNT str") == ":" + std::to_string(NaiveBitCount(text, 0, length)));
+      if (length > 0) {
+        CHECK(c.Run({"BITCOUNT", "str", std::to_string(start), std::to_string(end)}) ==
+              ":" + std::to_string(NaiveBitCount(text, start, end)));
+      }
+    }
+    // BITPOS 1 after random SETBITs: the smallest position set so far.
+    constexpr int64_t kMaxBit = 4096;
+    for (int round = 0; round < 20; round++) {
+      REQUIRE(c("DEL ones") == (round == 0 ? ":0" : ":1"));
+      int64_t first_one = -1;
+      for (int i = 0; i < 10; i++) {
+        const int64_t position = static_cast<int64_t>(random() % kMaxBit);
+        REQUIRE(c.Run({"SETBIT", "ones", std::to_string(position), "1"}).starts_with(":"));
+        if (first_one == -1 || position < first_one) first_one = position;
+        CHECK(c("BITPOS ones 1") == ":" + std::to_string(first_one));
+      }
+    }
+    // BITPOS 0 in a string of ones after random clears.
+    for (int round = 0; round < 20; round++) {
+      REQUIRE(c.Run({"SET", "zeros", std::string(kMaxBit / 8, '\xff')}) == "OK");
+      int64_t first_zero = kMaxBit;
+      CHECK(c("BITPOS zeros 0") == ":" + std::to_string(kMaxBit));
+      for (int i = 0; i < 10; i++) {
+        const int64_t position = static_cast<int64_t>(random() % kMaxBit);
+        REQUIRE(c.Run({"SETBIT", "zeros", std::to_string(position), "0"}).starts_with(":"));
+        first_zero = std::min(first_zero, position);
+        CHECK(c("BITPOS zeros 0") == ":" + std::to_string(first_zero));
+      }
+    }
   });
 }
 
