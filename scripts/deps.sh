@@ -6,7 +6,7 @@ set -euo pipefail
 TIERKV_PACKAGES=(
   meson ninja-build pkg-config g++
   liburing-dev libpmem2-dev libboost-context-dev librapidcheck-dev doctest-dev
-  libspdlog-dev libfmt-dev libxxhash-dev libzstd-dev
+  libspdlog-dev libfmt-dev libxxhash-dev libzstd-dev libssl-dev
 )
 # Only for tests and benchmarks: the real Redis to compare against, its client tools, redis-py,
 # and RocksDB (the baseline of `tierkv-bench engine`).

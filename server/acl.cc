@@ -1,0 +1,1 @@
+// ACL users and permission checks (being written).
