@@ -1002,3 +1002,44 @@ TEST_CASE("bits: BITCOUNT and BITPOS against a bit-by-bit model (fixed seed)") {
 }
 
 }  // namespace tierkv::server
+
+namespace tierkv::server {
+
+TEST_CASE("strings: cases from Redis's string.tcl and incr.tcl") {
+  WithNode([](Client& c, Node& node) {
+    // SETNX against an expired key.
+    CHECK(c("SETEX x 1 10") == "OK");
+    node.Sleep(std::chrono::milliseconds(1100));
+    CHECK(c("SETNX x 20") == ":1");
+    CHECK(c("GET x") == "20");
+    // GETRANGE with huge ranges (github issue #1844).
+    CHECK(c("SET foo bar") == "OK");
+    CHECK(c("GETRANGE foo 0 4294967297") == "bar");
+    CHECK(c("GETRANGE foo -9223372036854775808 9223372036854775807") == "bar");
+    // Integer-looking values are plain strings to SETRANGE and STRLEN.
+    CHECK(c("SET n -555") == "OK");
+    CHECK(c("STRLEN n") == ":4");
+    CHECK(c("SET n 1234") == "OK");
+    CHECK(c("SETRANGE n 0 2") == ":4");
+    CHECK(c("SETRANGE n 4 2") == ":5");
+    CHECK(c("GET n") == "22342");
+    CHECK(c("INCR n") == ":22343");
+    // INCRBYFLOAT: a decrement below zero, no negative zero, a NUL inside the value.
+    CHECK(c("SET f 1") == "OK");
+    CHECK(c("INCRBYFLOAT f -1.1") == "-0.1");
+    CHECK(c("INCRBYFLOAT z 0.024390243902439025") == "0.02439024390243902");
+    CHECK(c("INCRBYFLOAT z -0.024390243902439025") == "0");
+    CHECK(c("SET g 1") == "OK");
+    CHECK(c("SETRANGE g 2 2") == ":3");
+    CHECK(c("INCRBYFLOAT g 1") == "-ERR value is not a valid float");
+    CHECK(c("SET big 17179869184") == "OK");
+    CHECK(c("INCRBYFLOAT big 17179869184") == "34359738368");
+    // Expiry arguments out of range.
+    CHECK(c("SET foo bar EX 10000000000000000") == "-ERR invalid expire time in 'set' command");
+    CHECK(c("SET foo bar EX -9999999999999999") == "-ERR invalid expire time in 'set' command");
+    CHECK(c("GETEX foo EX 10000000000000000") == "-ERR invalid expire time in 'getex' command");
+    CHECK(c("GET foo") == "bar");
+  });
+}
+
+}  // namespace tierkv::server
