@@ -10,6 +10,8 @@
 // Multi-key commands (MGET, MSET, MSETNX, BITOP, LCS) reach each key's owner with Ctx::On; MGET,
 // MSET and MSETNX batch the keys of one shard into one message. MSETNX checks every key before
 // setting any, which is all-or-nothing because the dispatcher holds every key's lock meanwhile.
+// One deviation Redis cannot have: when a shard's write fails (I/O) in the middle of MSET, the
+// shards written before keep their keys and the client gets the error.
 // Replies and error texts are Redis's, byte for byte, including its argument-check order (which
 // decides which error a command with several bad arguments answers).
 #include <algorithm>
@@ -85,7 +87,8 @@ bool WriteValue(Ctx& ctx, const std::string& value, int64_t expire_ms, std::stri
   return true;
 }
 
-// The arguments at `positions`, grouped by owning shard (each group in argument order).
+// The positions of the arguments from `first` every `step` (the keys), grouped by owning shard,
+// each group in argument order.
 std::map<int, std::vector<size_t>> ByOwner(Ctx& ctx, size_t first, size_t step) {
   std::map<int, std::vector<size_t>> groups;
   for (size_t i = first; i < ctx.argc(); i += step) groups[ctx.OwnerOf(ctx.arg(i))].push_back(i);
@@ -258,6 +261,7 @@ void GetEx(Ctx& ctx) {
     if (!expire_ms) return;
   }
   const std::string& key = ctx.arg(1);
+  TK_ASSERT(expire_ms.has_value() == ((flags & kAnyExpire) != 0));
   if ((flags & (kExAt | kPxAt)) && *expire_ms <= NowMs(ctx)) {
     if (!ctx.Check(StatusOf(ctx.store().Delete(ctx.db(), key)))) return;
     ctx.Changed(key, kNotifyGeneric, "del");
@@ -600,6 +604,7 @@ void LcsWalk(const std::string& a, const std::string& b, const std::vector<uint3
       current.a_start = alen;
     }
   }
+  TK_ASSERT(idx == 0);  // the walk found every character of the LCS
 }
 
 void Lcs(Ctx& ctx) {
@@ -753,6 +758,7 @@ BitRange ToBitRange(int64_t length, int64_t start, int64_t end, bool bit_unit) {
   }
   range.first = bit_unit ? start : start * 8;
   range.last = bit_unit ? end : end * 8 + 7;
+  TK_ASSERT(range.first <= range.last && (range.last >> 3) < static_cast<uint64_t>(length));
   return range;
 }
 
@@ -934,6 +940,8 @@ int64_t GetSignedField(std::string_view value, uint64_t offset, int bits) {
 }
 
 void SetField(std::string& value, uint64_t offset, int bits, uint64_t field) {
+  TK_ASSERT(bits >= 1 && bits <= 64);
+  TK_ASSERT(((offset + bits - 1) >> 3) < value.size());
   for (int i = 0; i < bits; i++) {
     SetBitIn(value, offset + i, static_cast<int>((field >> (bits - 1 - i)) & 1));
   }
