@@ -194,14 +194,19 @@ void SetGeneric(Ctx& ctx, size_t value_arg, const StringOptions& options,
     expire_ms = ExpireAt(ctx, options.expire_arg, flags);
     if (!expire_ms) return;
   }
-  auto meta = LookupAny(ctx, 1);
-  if (!meta) return ctx.Error(meta.error());
-  const bool found = meta->has_value();
-  if ((flags & kSetGet) && found && (*meta)->type != RedisType::kString) {
+  // Only NX, XX, GET and KEEPTTL need the old key: a plain SET skips that engine read.
+  MaybeMeta old;
+  if (flags & (kSetNx | kSetXx | kSetGet | kKeepTtl)) {
+    auto meta = LookupAny(ctx, 1);
+    if (!meta) return ctx.Error(meta.error());
+    old = std::move(*meta);
+  }
+  const bool found = old.has_value();
+  if ((flags & kSetGet) && found && old->type != RedisType::kString) {
     return ctx.Error(tiers::WrongType());
   }
   auto reply_old = [&] {
-    if (found) return ctx.reply().Bulk((*meta)->value);
+    if (found) return ctx.reply().Bulk(old->value);
     ctx.reply().NullBulk();
   };
   if (((flags & kSetNx) && found) || ((flags & kSetXx) && !found)) {
@@ -210,12 +215,12 @@ void SetGeneric(Ctx& ctx, size_t value_arg, const StringOptions& options,
     return ctx.reply().NullBulk();
   }
   int64_t new_expire_ms = 0;
-  if ((flags & kKeepTtl) && found) new_expire_ms = (*meta)->expire_ms;
+  if ((flags & kKeepTtl) && found) new_expire_ms = old->expire_ms;
   if (expire_ms) new_expire_ms = *expire_ms;
   if (expire_ms && *expire_ms <= NowMs(ctx)) {
     // Already expired (EXAT/PXAT in the past): Redis keeps an expired key that no read sees;
     // removing it at once is the same to every client and leaves nothing for expiry to reclaim.
-    if (found && !ctx.Check(StatusOf(ctx.store().Delete(ctx.db(), ctx.arg(1))))) return;
+    if (!ctx.Check(StatusOf(ctx.store().Delete(ctx.db(), ctx.arg(1))))) return;
   } else if (!ctx.Check(ctx.store().Set(ctx.db(), ctx.arg(1), ctx.arg(value_arg), new_expire_ms))) {
     return;
   }
