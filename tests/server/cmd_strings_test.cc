@@ -874,10 +874,6 @@ TEST_CASE("strings: writes invalidate WATCH, on every shard they touch") {
       4);
 }
 
-}  // namespace tierkv::server
-
-namespace tierkv::server {
-
 TEST_CASE("strings: multi-key commands inside MULTI/EXEC across shards") {
   WithNode(
       [](Client& c, Node&) {
@@ -919,9 +915,6 @@ TEST_CASE("strings: large values") {
   });
 }
 
-}  // namespace tierkv::server
-
-namespace tierkv::server {
 namespace {
 
 // Set bits in text[start..end] (inclusive, clamped), counted one bit at a time.
@@ -1000,10 +993,6 @@ TEST_CASE("bits: BITCOUNT and BITPOS against a bit-by-bit model (fixed seed)") {
     }
   });
 }
-
-}  // namespace tierkv::server
-
-namespace tierkv::server {
 
 TEST_CASE("strings: cases from Redis's string.tcl and incr.tcl") {
   WithNode([](Client& c, Node& node) {
