@@ -81,6 +81,13 @@ Result<Elements> PopRange(Server& server, tiers::TypedStore& store, int db, cons
   TK_ASSERT(count >= 1 && size >= 1);
   const int64_t n = static_cast<int64_t>(std::min(count, size));
   const int64_t length = static_cast<int64_t>(size);
+  if (n == 1) {  // the common case: one point read and one write
+    auto element = store.Pop(db, key, left);
+    if (!element) return Err(element.error());
+    if (!*element) return Err(StatusCode::kCorruption, "list shorter than its size");
+    ReportPopped(server, db, key, left, size == 1);
+    return Elements{std::move(**element)};
+  }
   auto elements = left ? store.Range(db, key, 0, n - 1) : store.Range(db, key, length - n, -1);
   if (!elements) return Err(elements.error());
   if (static_cast<int64_t>(elements->size()) != n) {

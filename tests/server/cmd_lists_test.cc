@@ -502,3 +502,113 @@ TEST_CASE("lists: blocking commands answer at once when a list has elements") {
 }
 
 }  // namespace tierkv::server
+
+namespace tierkv::server {
+namespace {
+
+// Lets started commands reach their parking place (simulated time).
+void Settle(Client& c) { c.Idle(milliseconds(5)); }
+
+}  // namespace
+
+TEST_CASE("lists: blocking commands' timeouts in RESP2 and RESP3") {
+  WithServer([](Client& c) {
+    CHECK(c.RunRaw({"BLPOP", "q1", "q2", "0.01"}) == "*-1\r\n");
+    CHECK(c.RunRaw({"BRPOP", "q1", "0.01"}) == "*-1\r\n");
+    CHECK(c.RunRaw({"BLMPOP", "0.01", "2", "q1", "q2", "LEFT"}) == "*-1\r\n");
+    CHECK(c.RunRaw({"BLMOVE", "q1", "d", "LEFT", "LEFT", "0.01"}) == "$-1\r\n");
+    CHECK(c.RunRaw({"BRPOPLPUSH", "q1", "d", "0.01"}) == "$-1\r\n");
+    CHECK(c("EXISTS d") == ":0");
+    CHECK(c("HELLO 3").starts_with("{"));
+    CHECK(c.RunRaw({"BLPOP", "q1", "0.01"}) == "_\r\n");
+    CHECK(c.RunRaw({"BLMPOP", "0.01", "1", "q1", "RIGHT"}) == "_\r\n");
+    CHECK(c.RunRaw({"BLMOVE", "q1", "d", "LEFT", "LEFT", "0.01"}) == "_\r\n");
+    CHECK(c.RunRaw({"BRPOPLPUSH", "q1", "d", "0.01"}) == "_\r\n");
+  });
+}
+
+TEST_CASE("lists: BLMPOP, BRPOPLPUSH and BLMOVE parked and served across shards") {
+  WithServer(
+      [](Client& c) {
+        const auto k = KeysOnDifferentShards("wk", 3);
+        auto run = [&](std::vector<std::string> args) { return c.Run(std::move(args)); };
+        auto a = c.Connect(2);
+        // BLMPOP with a COUNT gets up to COUNT elements of the list that was pushed.
+        a->Start({"BLMPOP", "0", "2", k[0], k[1], "RIGHT", "COUNT", "5"});
+        Settle(c);
+        CHECK_FALSE(a->finished());
+        CHECK(run({"RPUSH", k[1], "x", "y", "z"}) == ":3");
+        CHECK(a->Wait() == "[" + k[1] + ", [z, y, x]]");
+        CHECK(run({"EXISTS", k[1]}) == ":0");
+        // BRPOPLPUSH: served by a push, moves to a list on a third shard.
+        a->Start({"BRPOPLPUSH", k[0], k[2], "0"});
+        Settle(c);
+        CHECK_FALSE(a->finished());
+        CHECK(run({"LPUSH", k[0], "job"}) == ":1");
+        CHECK(a->Wait() == "job");
+        CHECK(run({"EXISTS", k[0]}) == ":0");
+        CHECK(run({"LRANGE", k[2], "0", "-1"}) == "[job]");
+        // A list filled by another list command (LMOVE's push) wakes a waiter too.
+        a->Start({"BLMOVE", k[1], k[0], "LEFT", "RIGHT", "0"});
+        Settle(c);
+        CHECK_FALSE(a->finished());
+        CHECK(run({"LMOVE", k[2], k[1], "LEFT", "LEFT"}) == "job");
+        CHECK(a->Wait() == "job");
+        CHECK(run({"LRANGE", k[0], "0", "-1"}) == "[job]");
+        CHECK(run({"EXISTS", k[1], k[2]}) == ":0");
+        // The destination turned out the wrong type when served: WRONGTYPE, nothing moved.
+        CHECK(run({"SET", k[2], "v"}) == "OK");
+        a->Start({"BLMOVE", k[1], k[2], "LEFT", "RIGHT", "0"});
+        Settle(c);
+        CHECK_FALSE(a->finished());
+        CHECK(run({"RPUSH", k[1], "w"}) == ":1");
+        CHECK(a->Wait() == kWrongType);
+        CHECK(run({"LRANGE", k[1], "0", "-1"}) == "[w]");
+        CHECK(run({"GET", k[2]}) == "v");
+        // A parked BLMPOP times out with its null.
+        a->Start({"BLMPOP", "0.05", "1", k[0] + "none", "LEFT"});
+        Settle(c);
+        CHECK_FALSE(a->finished());
+        CHECK(a->Wait() == "(nil)");
+        Drain(c);
+      },
+      ServerOptions{.shards = kShards});
+}
+
+TEST_CASE("lists: a parked BLPOP is served once by a multi-element push, the rest stays") {
+  WithServer([](Client& c) {
+    auto a = c.Connect(1);
+    a->Start({"BRPOP", "q", "0"});
+    Settle(c);
+    CHECK(c("RPUSH q a b c") == ":3");
+    CHECK(a->Wait() == "[q, c]");
+    CHECK(c("LRANGE q 0 -1") == "[a, b]");
+    // A push onto a key of another type does not serve (WRONGTYPE for the pusher).
+    CHECK(c("SET s v") == "OK");
+    a->Start({"BLPOP", "empty", "0"});
+    Settle(c);
+    CHECK(c("LPUSH s x") == kWrongType);
+    Settle(c);
+    CHECK_FALSE(a->finished());
+    CHECK(c("LPUSH empty e") == ":1");
+    CHECK(a->Wait() == "[empty, e]");
+  });
+}
+
+}  // namespace tierkv::server
+
+namespace tierkv::server {
+
+TEST_CASE("lists: COMMAND INFO rows and GETKEYS for the movable-key commands") {
+  WithServer([](Client& c) {
+    CHECK(c("COMMAND GETKEYS LMPOP 2 a b LEFT") == "[a, b]");
+    CHECK(c("COMMAND GETKEYS BLMPOP 0 1 a RIGHT COUNT 2") == "[a]");
+    CHECK(c("COMMAND GETKEYS BLPOP a b c 0") == "[a, b, c]");
+    CHECK(c("COMMAND GETKEYS LMOVE a b LEFT RIGHT") == "[a, b]");
+    CHECK(c("COMMAND INFO lpush").starts_with("[[lpush, :-3, [write, denyoom, fast], :1, :1, :1"));
+    CHECK(c("COMMAND INFO blpop").starts_with("[[blpop, :-3, [write, noscript, blocking], :1, :-2, :1"));
+    CHECK(c("COMMAND INFO lrange").starts_with("[[lrange, :4, [readonly], :1, :1, :1"));
+  });
+}
+
+}  // namespace tierkv::server
