@@ -16,7 +16,6 @@
 // under it and skip them; a cursor holding the whole field: Redis clients parse cursors as u64.
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -113,12 +112,21 @@ std::string FieldOfCursor(uint64_t cursor) {
   return out;
 }
 
-// Redis's parseScanCursorOrReply: an unsigned decimal.
+// Redis's parseScanCursorOrReply (strtoul), as SCAN parses it (cmd_keys.cc): decimal digits
+// after an optional sign, a negative value wrapping around as in C, "" as 0; leading spaces,
+// other characters and overflow refused.
 std::optional<uint64_t> ParseCursor(std::string_view text) {
+  const bool negative = text.starts_with('-');
+  const bool sign = negative || text.starts_with('+');
+  std::string_view digits = text.substr(sign ? 1 : 0);
+  if (sign && digits.empty()) return std::nullopt;
   uint64_t cursor = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), cursor);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return cursor;
+  for (char c : digits) {
+    const auto digit = static_cast<uint64_t>(c - '0');
+    if (c < '0' || c > '9' || cursor > (UINT64_MAX - digit) / 10) return std::nullopt;
+    cursor = cursor * 10 + digit;
+  }
+  return negative ? 0 - cursor : cursor;
 }
 
 }  // namespace

@@ -372,6 +372,13 @@ TEST_CASE("hashes: HSCAN returns every field once the cursor is back at 0") {
     // Errors.
     CHECK(c("HSCAN h x") == "-ERR invalid cursor");
     CHECK(c("HSCAN h 18446744073709551616") == "-ERR invalid cursor");
+    CHECK(c("HSCAN h -") == "-ERR invalid cursor");
+    CHECK(c("HSCAN h 1x") == "-ERR invalid cursor");
+    CHECK(c.Run({"HSCAN", "h", " 1"}) == "-ERR invalid cursor");
+    // strtoul's forms, as Redis takes them: a sign, a negative wrapping around, "" as 0.
+    CHECK(c.Run({"HSCAN", "h", "", "COUNT", "100"}) == c("HSCAN h 0 COUNT 100"));
+    CHECK(c("HSCAN h +0 COUNT 100") == c("HSCAN h 0 COUNT 100"));
+    CHECK(c("HSCAN h -1") == c("HSCAN h 18446744073709551615"));
     CHECK(c("HSCAN h 0 COUNT 0") == "-ERR syntax error");
     CHECK(c("HSCAN h 0 COUNT x") == "-ERR value is not an integer or out of range");
     CHECK(c("HSCAN h 0 COUNT") == "-ERR syntax error");
