@@ -234,7 +234,7 @@ Result<TypedStore::CopyOutcome> CopyAcross(Ctx& ctx, const std::string& src, int
   auto restored = ctx.On<bool>(to, [&](Shard& shard) -> Result<bool> {
     auto done = shard.store().Restore(dst_db, dst, (*dumped)->payload, (*dumped)->expire_ms,
                                       replace);
-    if (done && *done) server.KeyChanged(dst_db, dst, kNotifyGeneric, dst_event);
+    if (done && *done && !remove) server.KeyChanged(dst_db, dst, kNotifyGeneric, dst_event);
     return done;
   });
   if (!restored) return Err(restored.error());
@@ -246,6 +246,12 @@ Result<TypedStore::CopyOutcome> CopyAcross(Ctx& ctx, const std::string& src, int
       return done;
     });
     if (!deleted) return Err(deleted.error());
+    // The destination's event after the source's, in Redis's order (one more message pair).
+    auto signalled = ctx.On<bool>(to, [&](Shard&) -> Result<bool> {
+      server.KeyChanged(dst_db, dst, kNotifyGeneric, dst_event);
+      return true;
+    });
+    if (!signalled) return Err(signalled.error());
   }
   return TypedStore::CopyOutcome::kCopied;
 }
