@@ -44,16 +44,6 @@ std::vector<std::string> KeysOnDifferentShards(const std::string& prefix, int co
   return keys;
 }
 
-// A command on every shard: it runs after the lock releases the previous multi-shard command
-// posted there (messages between two executors keep their order), so none is still pending when
-// the test ends and the server goes away (a pending release would run against a destroyed
-// Server: reported to the command layer's owner).
-void Drain(Client& c) {
-  for (const std::string& key : KeysOnDifferentShards("drain", kShards)) {
-    CHECK(c.Run({"EXISTS", key}) == ":0");
-  }
-}
-
 // The keyspace events pushed to subscriber `s` (subscribed to __keyevent@0__:*) since the last
 // call, as "event key", sorted: events of one command published by two shards may arrive in
 // either order. The PING is a round trip through s's executor: earlier pushes ran before it.
@@ -283,7 +273,6 @@ TEST_CASE("sets: SMOVE across shards") {
         CHECK(run({"SMOVE", str, dst, "a"}) == kWrongType);
         CHECK(run({"SMEMBERS", dst}) == "[a, b]");
         CHECK(run({"SMOVE", dst, src}) == "-ERR wrong number of arguments for 'smove' command");
-        Drain(c);
       },
       ServerOptions{.shards = kShards});
 }
@@ -345,7 +334,6 @@ TEST_CASE("sets: SINTER SINTERSTORE SINTERCARD across shards") {
         CHECK(run({"SINTER"}) == "-ERR wrong number of arguments for 'sinter' command");
         CHECK(run({"SINTERSTORE", k[3]}) ==
               "-ERR wrong number of arguments for 'sinterstore' command");
-        Drain(c);
       },
       ServerOptions{.shards = kShards});
 }
@@ -375,7 +363,6 @@ TEST_CASE("sets: SINTERCARD LIMIT over sets larger than one chunk") {
         CHECK(c.Run({"SINTERCARD", "3", k[0], k[1], k[2], "LIMIT", "1100"}) == ":1100");
         CHECK(c.Run({"SDIFF", k[1], k[2], k[0]}).starts_with("[m0, m1002, m1005,"));
         CHECK(c.Run({"SCARD", k[2]}) == ":2000");
-        Drain(c);
       },
       ServerOptions{.shards = kShards});
 }
@@ -407,7 +394,6 @@ TEST_CASE("sets: SUNION SUNIONSTORE across shards") {
         CHECK(run({"SUNION"}) == "-ERR wrong number of arguments for 'sunion' command");
         CHECK(run({"SUNIONSTORE", k[3]}) ==
               "-ERR wrong number of arguments for 'sunionstore' command");
-        Drain(c);
       },
       ServerOptions{.shards = kShards});
 }
@@ -439,7 +425,6 @@ TEST_CASE("sets: SDIFF SDIFFSTORE across shards") {
         CHECK(run({"SDIFF", "str", k[0]}) == kWrongType);
         CHECK(run({"SDIFFSTORE", k[3], k[0], "str"}) == kWrongType);
         CHECK(run({"SDIFF"}) == "-ERR wrong number of arguments for 'sdiff' command");
-        Drain(c);
       },
       ServerOptions{.shards = kShards});
 }
@@ -523,7 +508,6 @@ TEST_CASE("sets: random operations across shards agree with a model") {
             CHECK(c.Run({"EXISTS", keys[i]}) == (model[i].empty() ? ":0" : ":1"));
           }
         }
-        Drain(c);
       },
       ServerOptions{.shards = kShards});
 }
@@ -552,7 +536,6 @@ TEST_CASE("sets: STORE and SMOVE invalidate WATCH on the destination's shard") {
         CHECK(run(c, {"SINTERSTORE", k[1], k[2], k[1]}) == "QUEUED");
         CHECK(run(c, {"SMEMBERS", k[1]}) == "QUEUED");
         CHECK(run(c, {"EXEC"}) == "[:1, [a]]");
-        Drain(c);
       },
       ServerOptions{.shards = kShards});
 }
@@ -590,7 +573,6 @@ TEST_CASE("sets: keyspace events as Redis names them, across shards") {
         CHECK(run({"SDIFFSTORE", k[2], k[0], k[0]}) == ":0");  // empty result: deleted
         CHECK(run({"SDIFFSTORE", k[2], k[0], k[0]}) == ":0");  // nothing to delete: no event
         CHECK(Events(s) == Seen{"del " + k[2]});
-        Drain(c);
       },
       ServerOptions{.shards = kShards});
 }
