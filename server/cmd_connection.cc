@@ -49,11 +49,10 @@ void Select(Ctx& ctx) {
   ctx.Ok();
 }
 
-// The password check of AUTH and HELLO ... AUTH. ACL users other than "default" come with the
-// ACL commands; until then the default user's password is `requirepass`.
+// The password check of AUTH and HELLO ... AUTH against the ACL users (server/acl.h): the user
+// exists, is on, and is nopass or has this password. User names are case-sensitive, as in Redis.
 bool PasswordMatches(Ctx& ctx, std::string_view user, std::string_view password) {
-  const std::string& required = ctx.server().local().config.String("requirepass");
-  return EqualsIgnoreCase(user, "default") && !required.empty() && password == required;
+  return AclOf(ctx.server().local()).CheckCredentials(user, password);
 }
 
 void Auth(Ctx& ctx) {
@@ -62,7 +61,7 @@ void Auth(Ctx& ctx) {
     return;
   }
   const bool with_user = ctx.argc() == 3;
-  if (!with_user && ctx.server().local().config.String("requirepass").empty()) {
+  if (!with_user && AclOf(ctx.server().local()).Find("default")->nopass) {
     ctx.reply().Error(
         "ERR AUTH <password> called without any password configured for the default user. "
         "Are you sure your configuration is correct?");

@@ -113,6 +113,7 @@ CommandTable BuildCommandTable() {
   RegisterServerCommands(table);
   RegisterInfoCommand(table);
   RegisterPubSubCommands(table);
+  RegisterAclCommands(table);
   return table;
 }
 

@@ -144,6 +144,7 @@ void RegisterSortedSetCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
 void RegisterInfoCommand(CommandTable& table);
 void RegisterPubSubCommands(CommandTable& table);
+void RegisterAclCommands(CommandTable& table);
 // The table with every family.
 CommandTable BuildCommandTable();
 

@@ -32,8 +32,10 @@ Server::Server(Env& env, ShardSet& shards, const Config& config)
     : env_(env), shards_(shards), table_(BuildCommandTable()), started_(env.Now()) {
   last_save_unix_seconds_ = env.clock().UnixMicros() / 1'000'000;
   run_id_ = env.RandomU64();
+  auto acl_index = std::make_shared<const AclCommandIndex>(table_);
   for (int i = 0; i < env.ExecutorCount(); i++) {
     states_.push_back(std::make_unique<ExecutorState>(env.GetExecutor(i), config));
+    states_.back()->acl.Init(acl_index, config.String("requirepass"));
   }
 }
 
@@ -68,7 +70,7 @@ std::unique_ptr<ClientState> Server::Register(std::string peer) {
   client->id = next_client_id_.fetch_add(1, std::memory_order_relaxed);
   client->peer = std::move(peer);
   client->created = client->last_interaction = env_.Now();
-  client->authenticated = state.config.String("requirepass").empty();
+  client->authenticated = AclOf(state).DefaultNeedsNoAuth();
   state.clients.emplace(client->id, client.get());
   state.connections_received++;
   return client;
@@ -382,6 +384,12 @@ AfterReply Server::ExecuteCommand(ClientState& client, std::vector<std::string>&
     if (client.in_multi) client.multi_failed = true;
     return AfterReply::kKeepOpen;
   }
+  // ACL (server/acl.h): inside MULTI the check happens at queue time and fails the transaction.
+  if (std::optional<std::string> denied = AclCheckClient(state, client, spec, resolved.parent, args)) {
+    reply.Error(*denied);
+    if (client.in_multi) client.multi_failed = true;
+    return AfterReply::kKeepOpen;
+  }
   if (client.protocol == 2 && client.subscriptions() > 0 &&
       !AllowedWhileSubscribed(spec, client, reply)) {
     return AfterReply::kKeepOpen;
@@ -478,7 +486,7 @@ bool Server::Transactional(const CommandSpec& spec, ClientState& client,
     client.protocol = 2;
     client.name.clear();
     client.user = "default";
-    client.authenticated = local().config.String("requirepass").empty();
+    client.authenticated = AclOf(local()).DefaultNeedsNoAuth();
     client.reply_mode = ClientState::ReplyMode::kOn;
     client.no_evict = false;
     UnsubscribeAll(client);

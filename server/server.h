@@ -29,6 +29,7 @@
 #include "core/env.h"
 #include "net/connection.h"
 #include "net/resp.h"
+#include "server/acl.h"
 #include "server/command.h"
 #include "server/config.h"
 #include "server/key_locks.h"
@@ -155,6 +156,9 @@ class ExecutorState {
   // Newest last; at most slowlog-max-len.
   std::deque<SlowlogEntry> slowlog;
   std::map<std::string, LatencyRecord, std::less<>> latency;
+  // ACL users (server/acl.h): this executor's copy; read it through AclOf(), which keeps the
+  // default user in line with config's requirepass.
+  AclState acl;
 };
 
 class Server {
