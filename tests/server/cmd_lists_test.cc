@@ -612,3 +612,60 @@ TEST_CASE("lists: COMMAND INFO rows and GETKEYS for the movable-key commands") {
 }
 
 }  // namespace tierkv::server
+
+namespace tierkv::server {
+
+// Redis's list.tcl scenarios where one served command's push serves another waiter.
+TEST_CASE("lists: chained, circular and self-referential blocking moves") {
+  WithServer(
+      [](Client& c) {
+        const auto k = KeysOnDifferentShards("ch", 3);
+        auto run = [&](std::vector<std::string> args) { return c.Run(std::move(args)); };
+        auto a = c.Connect(1);
+        auto b = c.Connect(2);
+        // Linked: a moves k0 -> k1, b moves k1 -> k2.
+        a->Start({"BLMOVE", k[0], k[1], "RIGHT", "LEFT", "0"});
+        b->Start({"BLMOVE", k[1], k[2], "RIGHT", "LEFT", "0"});
+        Settle(c);
+        CHECK(run({"RPUSH", k[0], "foo"}) == ":1");
+        CHECK(a->Wait() == "foo");
+        CHECK(b->Wait() == "foo");
+        CHECK(run({"LRANGE", k[2], "0", "-1"}) == "[foo]");
+        CHECK(run({"EXISTS", k[0], k[1]}) == ":0");
+        // Circular: a moves k0 -> k1, b moves k1 -> k0; the element ends where it started.
+        a->Start({"BRPOPLPUSH", k[0], k[1], "0"});
+        b->Start({"BRPOPLPUSH", k[1], k[0], "0"});
+        Settle(c);
+        CHECK(run({"RPUSH", k[0], "bar"}) == ":1");
+        CHECK(a->Wait() == "bar");
+        CHECK(b->Wait() == "bar");
+        CHECK(run({"LRANGE", k[0], "0", "-1"}) == "[bar]");
+        CHECK(run({"EXISTS", k[1]}) == ":0");
+        // Self-referential.
+        a->Start({"BRPOPLPUSH", k[1], k[1], "0"});
+        Settle(c);
+        CHECK(run({"RPUSH", k[1], "x"}) == ":1");
+        CHECK(a->Wait() == "x");
+        CHECK(run({"LRANGE", k[1], "0", "-1"}) == "[x]");
+        // A BLPOP waiting on the destination of a blocked BLMOVE is served by the move.
+        CHECK(run({"DEL", k[0], k[1], k[2]}) == ":3");
+        a->Start({"BLMOVE", k[0], k[1], "LEFT", "RIGHT", "0"});
+        Settle(c);
+        b->Start({"BLPOP", k[1], "0"});
+        Settle(c);
+        CHECK(run({"RPUSH", k[0], "y"}) == ":1");
+        CHECK(a->Wait() == "y");
+        CHECK(b->Wait() == "[" + k[1] + ", y]");
+        CHECK(run({"EXISTS", k[0], k[1]}) == ":0");
+        // The same key twice (Redis issue #801).
+        a->Start({"BLPOP", k[2], k[0], k[0], k[2], "0"});
+        Settle(c);
+        CHECK(run({"RPUSH", k[0], "z"}) == ":1");
+        CHECK(a->Wait() == "[" + k[0] + ", z]");
+        CHECK(run({"LMPOP", "2", k[0], k[0], "LEFT"}) == "(nil)");
+        Drain(c);
+      },
+      ServerOptions{.shards = kShards});
+}
+
+}  // namespace tierkv::server
