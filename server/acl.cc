@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <climits>
 
+#include <fmt/core.h>
+
 #include "core/assert.h"
 #include "server/config_syntax.h"
 #include "server/server.h"
@@ -592,6 +594,67 @@ std::string AclState::Describe(const AclUser& user) const {
   return text;
 }
 
+// --- ACL LOG ---
+
+void AclState::AddLog(AclLogEntry entry) {
+  constexpr size_t kScan = 10;      // Redis looks this far back for a repeat
+  constexpr size_t kMaxLen = 128;   // Redis's acllog-max-len default
+  for (size_t i = 0; i < std::min(kScan, log_.size()); i++) {
+    AclLogEntry& old = log_[i];
+    if (old.reason != entry.reason || old.context != entry.context || old.object != entry.object ||
+        old.username != entry.username) {
+      continue;
+    }
+    old.count++;
+    old.unix_ms = entry.unix_ms;
+    old.client_info = std::move(entry.client_info);
+    std::rotate(log_.begin(), log_.begin() + static_cast<std::ptrdiff_t>(i),
+                log_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    return;
+  }
+  log_.insert(log_.begin(), std::move(entry));
+  if (log_.size() > kMaxLen) log_.pop_back();
+}
+
+namespace {
+
+// The client's CLIENT LIST line, as Redis's catClientInfoString (figures tierkv does not keep
+// per client are 0, as CLIENT LIST shows them).
+std::string ClientInfo(const ClientState& c, TimePoint now) {
+  auto since = [now](TimePoint t) { return std::chrono::duration_cast<seconds>(now - t).count(); };
+  std::string flags;
+  if (c.in_multi) flags += 'x';
+  if (c.subscriptions() > 0) flags += 'P';
+  if (flags.empty()) flags = "N";
+  return fmt::format(
+      "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 "
+      "multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 "
+      "tot-mem=0 events=r cmd={} user={} redir=-1 resp={}",
+      c.id, c.peer, c.local_address, c.name, since(c.created), since(c.last_interaction), flags,
+      c.db, c.channels.size(), c.patterns.size(),
+      c.in_multi ? static_cast<int64_t>(c.queued.size()) : -1,
+      c.last_command.empty() ? "NULL" : c.last_command, c.user, c.protocol);
+}
+
+void Log(ExecutorState& state, Env& env, const ClientState& client, std::string_view reason,
+         std::string object, std::string_view username) {
+  AclLogEntry entry;
+  entry.reason = reason;
+  entry.context = client.in_multi ? "multi" : "toplevel";
+  entry.object = std::move(object);
+  entry.username = std::string(username);
+  entry.unix_ms = env.clock().UnixMicros() / 1000;
+  entry.client_info = ClientInfo(client, env.Now());
+  state.acl.AddLog(std::move(entry));
+}
+
+}  // namespace
+
+void AclLogAuthFailure(ExecutorState& state, Env& env, const ClientState& client,
+                       std::string_view command, std::string_view username) {
+  Log(state, env, client, "auth", std::string(command), username);
+}
+
 // --- the dispatcher's hooks ---
 
 AclState& AclOf(ExecutorState& state) {
@@ -599,10 +662,11 @@ AclState& AclOf(ExecutorState& state) {
   return state.acl;
 }
 
-std::optional<std::string> AclCheckClient(ExecutorState& state, const ClientState& client,
+std::optional<std::string> AclCheckClient(ExecutorState& state, Env& env, const ClientState& client,
                                           const CommandSpec& spec, const CommandSpec* parent,
                                           const std::vector<std::string>& args) {
-  AclState& acl = AclOf(state);
+  // No AclOf(): permissions do not depend on requirepass, and this runs on every command.
+  const AclState& acl = state.acl;
   const AclUser* user = acl.Find(client.user);
   if (user == nullptr) {  // deleted meanwhile: its connections are on their way out
     return "NOPERM this user has no permissions to run the '" + FullName(spec, parent) + "' command";
@@ -615,14 +679,18 @@ std::optional<std::string> AclCheckClient(ExecutorState& state, const ClientStat
   std::string keys_error;
   if (!Server::KeysOf(spec, args, positions, keys_error)) positions.clear();  // reported later
   size_t denied_index = 0;
-  switch (acl.Check(*user, spec, args, positions, denied_index)) {
+  const AclDenied denied = acl.Check(*user, spec, args, positions, denied_index);
+  switch (denied) {
     case AclDenied::kNone:
       return std::nullopt;
     case AclDenied::kCommand:
+      Log(state, env, client, "command", FullName(spec, parent), client.user);
       return "NOPERM this user has no permissions to run the '" + FullName(spec, parent) + "' command";
     case AclDenied::kKey:
+      Log(state, env, client, "key", args[denied_index], client.user);
       return std::string("NOPERM this user has no permissions to access one of the keys used as arguments");
     case AclDenied::kChannel:
+      Log(state, env, client, "channel", args[denied_index], client.user);
       return std::string(
           "NOPERM this user has no permissions to access one of the channels used as arguments");
   }

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/env.h"
 #include "server/command.h"
 
 namespace tierkv::server {
@@ -87,6 +88,18 @@ struct AclUser {
 // Why a command was refused, in Redis's order of preference when selectors disagree.
 enum class AclDenied { kNone = 0, kCommand = 1, kKey = 2, kChannel = 4 };
 
+// One ACL LOG entry: a refused command or a failed AUTH; repeats within the last 10 entries
+// are counted on the older one.
+struct AclLogEntry {
+  int64_t count = 1;
+  std::string_view reason;   // "command", "key", "channel", "auth"
+  std::string_view context;  // "toplevel", "multi"
+  std::string object;        // the command's full name, the key, the channel, or "AUTH"
+  std::string username;
+  int64_t unix_ms = 0;       // when it last happened
+  std::string client_info;   // the client's CLIENT LIST line (without its newline)
+};
+
 // The SHA-256 of `text` in lower-case hex.
 std::string AclHashPassword(std::string_view text);
 
@@ -124,6 +137,11 @@ class AclState {
   // ACL LIST's line without "user <name> " and GETUSER's parts.
   std::string Describe(const AclUser& user) const;
   std::string DescribeCommands(const AclSelector& selector) const;
+
+  // This executor's part of the ACL LOG, newest first (ACL LOG merges every executor's).
+  void AddLog(AclLogEntry entry);
+  const std::vector<AclLogEntry>& log() const { return log_; }
+  void ClearLog() { log_.clear(); }
   static std::string DescribeKeys(const AclSelector& selector);
   static std::string DescribeChannels(const AclSelector& selector);
   static std::vector<std::string_view> FlagNames(const AclUser& user);
@@ -141,15 +159,19 @@ class AclState {
   std::shared_ptr<const AclCommandIndex> index_;
   std::map<std::string, AclUser, std::less<>> users_;
   std::string requirepass_;  // the value the default user was last set from
+  std::vector<AclLogEntry> log_;
 };
 
 // The calling code's view of an executor's users, synced with its config's requirepass first.
 AclState& AclOf(ExecutorState& state);
 
 // The dispatcher's check (Redis's processCommand after authentication): nullopt when `client`'s
-// user may run the command, else the NOPERM error to reply.
-std::optional<std::string> AclCheckClient(ExecutorState& state, const ClientState& client,
+// user may run the command, else the NOPERM error to reply (and an ACL LOG entry).
+std::optional<std::string> AclCheckClient(ExecutorState& state, Env& env, const ClientState& client,
                                           const CommandSpec& spec, const CommandSpec* parent,
                                           const std::vector<std::string>& args);
+// A failed AUTH / HELLO AUTH in the ACL LOG.
+void AclLogAuthFailure(ExecutorState& state, Env& env, const ClientState& client,
+                       std::string_view command, std::string_view username);
 
 }  // namespace tierkv::server

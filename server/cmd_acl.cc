@@ -3,8 +3,9 @@
 // command are in server/acl.{h,cc}.
 // Changes are validated on the calling executor's copy of the users, then the resulting user is
 // stored on every executor (Server::ForEachExecutor), so all copies stay equal.
-// Not kept: an ACL file (LOAD and SAVE answer Redis's "not configured" error) and the ACL LOG's
-// entries (LOG answers an empty list).
+// ACL LOG: each executor keeps its own clients' entries (acl.h); LOG merges them by time.
+// Not kept: an ACL file (LOAD and SAVE answer Redis's "not configured" error).
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -252,14 +253,47 @@ void GenPass(Ctx& ctx) {
 }
 
 void Log(Ctx& ctx) {
-  if (ctx.argc() > 3) {
-    return ctx.reply().Error(SubcommandSyntaxError(ctx));
-  }
+  if (ctx.argc() > 3) return ctx.reply().Error(SubcommandSyntaxError(ctx));
+  int64_t count = 10;
   if (ctx.argc() == 3) {
-    if (ctx.Is(2, "RESET")) return ctx.Ok();
-    if (!ctx.Int(2)) return;
+    if (ctx.Is(2, "RESET")) {
+      ctx.server().ForEachExecutor([](ExecutorState& state) { state.acl.ClearLog(); });
+      return ctx.Ok();
+    }
+    std::optional<int64_t> parsed = ctx.Int(2);
+    if (!parsed) return;
+    count = std::max<int64_t>(*parsed, 0);
   }
-  ctx.reply().ArrayHeader(0);  // denials are not logged (yet)
+  // Each executor logs its own clients' denials; newest first across all of them.
+  std::vector<AclLogEntry> entries;
+  ctx.server().ForEachExecutor([&entries](ExecutorState& state) {
+    entries.insert(entries.end(), state.acl.log().begin(), state.acl.log().end());
+  });
+  std::stable_sort(entries.begin(), entries.end(), [](const AclLogEntry& a, const AclLogEntry& b) {
+    return a.unix_ms > b.unix_ms;
+  });
+  const size_t shown = std::min(entries.size(), static_cast<size_t>(count));
+  const int64_t now_ms = ctx.env().clock().UnixMicros() / 1000;
+  net::ReplyWriter& reply = ctx.reply();
+  reply.ArrayHeader(static_cast<int64_t>(shown));
+  for (size_t i = 0; i < shown; i++) {
+    const AclLogEntry& entry = entries[i];
+    reply.MapHeader(7);
+    reply.Bulk("count");
+    reply.Integer(entry.count);
+    reply.Bulk("reason");
+    reply.Bulk(entry.reason);
+    reply.Bulk("context");
+    reply.Bulk(entry.context);
+    reply.Bulk("object");
+    reply.Bulk(entry.object);
+    reply.Bulk("username");
+    reply.Bulk(entry.username);
+    reply.Bulk("age-seconds");
+    reply.Double(static_cast<double>(now_ms - entry.unix_ms) / 1000);
+    reply.Bulk("client-info");
+    reply.Bulk(entry.client_info);
+  }
 }
 
 void NoAclFile(Ctx& ctx) {

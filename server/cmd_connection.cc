@@ -51,8 +51,12 @@ void Select(Ctx& ctx) {
 
 // The password check of AUTH and HELLO ... AUTH against the ACL users (server/acl.h): the user
 // exists, is on, and is nopass or has this password. User names are case-sensitive, as in Redis.
+// A failure goes to the ACL LOG.
 bool PasswordMatches(Ctx& ctx, std::string_view user, std::string_view password) {
-  return AclOf(ctx.server().local()).CheckCredentials(user, password);
+  ExecutorState& state = ctx.server().local();
+  if (AclOf(state).CheckCredentials(user, password)) return true;
+  AclLogAuthFailure(state, ctx.env(), *ctx.client(), ctx.arg(0), user);
+  return false;
 }
 
 void Auth(Ctx& ctx) {

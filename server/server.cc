@@ -385,7 +385,8 @@ AfterReply Server::ExecuteCommand(ClientState& client, std::vector<std::string>&
     return AfterReply::kKeepOpen;
   }
   // ACL (server/acl.h): inside MULTI the check happens at queue time and fails the transaction.
-  if (std::optional<std::string> denied = AclCheckClient(state, client, spec, resolved.parent, args)) {
+  if (std::optional<std::string> denied =
+          AclCheckClient(state, env_, client, spec, resolved.parent, args)) {
     reply.Error(*denied);
     if (client.in_multi) client.multi_failed = true;
     return AfterReply::kKeepOpen;

@@ -280,15 +280,63 @@ TEST_CASE("ACL GENPASS, LOG, LOAD, SAVE, HELP") {
     CHECK(c("ACL GENPASS 4097") == range);
     CHECK(c("ACL GENPASS x") == "-ERR value is not an integer or out of range");
     CHECK(c("ACL LOG") == "[]");
-    CHECK(c("ACL LOG 5") == "[]");
     CHECK(c("ACL LOG x") == "-ERR value is not an integer or out of range");
-    CHECK(c("ACL LOG RESET") == "OK");
+    CHECK(c("ACL LOG 1 2") == "-ERR unknown subcommand or wrong number of arguments for 'LOG'. Try ACL HELP.");
     CHECK(c("ACL LOAD").starts_with("-ERR This Redis instance is not configured to use an ACL file."));
     CHECK(c("ACL SAVE").starts_with("-ERR This Redis instance is not configured to use an ACL file."));
     net::Reply help = c.RunReply({"ACL", "HELP"});
     REQUIRE(help.elements.size() == 29);
     CHECK(help.elements[0].text == "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
     CHECK(help.elements[28].text == "    Print this help.");
+  });
+}
+
+TEST_CASE("ACL LOG records denials and failed AUTHs") {
+  WithServer([](Client& c) {
+    CHECK(c("ACL SETUSER antirez >foo on +set +get ~object:* +multi") == "OK");
+    auto a = c.Connect(1);
+    CHECK((*a)("AUTH antirez nope") == "-WRONGPASS invalid username-password pair or user is disabled.");
+    CHECK((*a)("AUTH antirez foo") == "OK");
+    CHECK((*a)("DEL foo") == NoCommand("del"));
+    CHECK((*a)("DEL foo") == NoCommand("del"));
+    CHECK((*a)("MULTI") == "OK");
+    CHECK((*a)("GET bar") == kNoKeys);
+    // Entry fields by name (RESP2: a flat array of 7 pairs).
+    auto field = [](const net::Reply& entry, std::string_view name) -> const net::Reply& {
+      for (size_t i = 0; i + 1 < entry.elements.size(); i += 2) {
+        if (entry.elements[i].text == name) return entry.elements[i + 1];
+      }
+      FAIL("no field " << name);
+      return entry;
+    };
+    net::Reply log = c.RunReply({"ACL", "LOG"});
+    REQUIRE(log.elements.size() == 3);
+    const net::Reply& key = log.elements[0];  // newest first
+    CHECK(field(key, "reason").text == "key");
+    CHECK(field(key, "context").text == "multi");
+    CHECK(field(key, "object").text == "bar");
+    CHECK(field(key, "username").text == "antirez");
+    CHECK(field(key, "count").integer == 1);
+    CHECK(field(key, "client-info").text.find(" cmd=get user=antirez ") != std::string::npos);
+    const net::Reply& command = log.elements[1];
+    CHECK(field(command, "reason").text == "command");
+    CHECK(field(command, "context").text == "toplevel");
+    CHECK(field(command, "object").text == "del");
+    CHECK(field(command, "count").integer == 2);  // repeats are counted
+    const net::Reply& auth = log.elements[2];
+    CHECK(field(auth, "reason").text == "auth");
+    CHECK(field(auth, "object").text == "AUTH");
+    CHECK(field(auth, "username").text == "antirez");
+    CHECK(c.RunReply({"ACL", "LOG", "1"}).elements.size() == 1);
+    CHECK(c("ACL LOG 0") == "[]");
+    CHECK(c("ACL LOG -5") == "[]");
+    CHECK(c("ACL LOG RESET") == "OK");
+    CHECK(c("ACL LOG") == "[]");
+    CHECK(c("HELLO 3").starts_with("{"));
+    CHECK((*a)("DISCARD") == "-NOPERM this user has no permissions to run the 'discard' command");
+    const std::string resp3 = c("ACL LOG");
+    CHECK(resp3.starts_with("[{count: :1, reason: command, context: multi, object: discard, "
+                            "username: antirez, age-seconds: ,0, client-info: id="));
   });
 }
 
