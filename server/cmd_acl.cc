@@ -12,6 +12,7 @@
 
 #include "server/acl.h"
 #include "server/command.h"
+#include "server/config_syntax.h"
 #include "server/server.h"
 
 namespace tierkv::server {
@@ -55,6 +56,49 @@ bool MergeSelectors(const std::vector<std::string>& rules, std::vector<std::stri
   return !open;
 }
 
+// Redis's ACLKillPubsubClientsIfNeeded, first part: whether `after` may have lost a channel
+// `before` had (no selector with all channels, and a channel of before missing from after).
+bool RevokesChannels(const AclUser& before, const AclUser& after) {
+  for (const AclSelector& s : after.selectors) {
+    if (s.all_channels) return false;
+  }
+  for (const AclSelector& old : before.selectors) {
+    for (const std::string& channel : old.channels) {
+      bool kept = false;
+      for (const AclSelector& s : after.selectors) {
+        kept = kept || std::find(s.channels.begin(), s.channels.end(), channel) != s.channels.end();
+      }
+      if (!kept) return true;
+    }
+  }
+  // All channels before were kept; a before-selector with all channels counts as lost ones.
+  return std::any_of(before.selectors.begin(), before.selectors.end(),
+                     [](const AclSelector& s) { return s.all_channels; });
+}
+
+// Ends this executor's subscribers of `user` with a subscription the user may no longer make
+// (patterns are matched literally, as PSUBSCRIBE's check does). The caller's own connection
+// ends after its reply.
+void KillRevokedSubscribers(ExecutorState& state, const AclUser& user, uint64_t me) {
+  auto allowed = [&user](const std::string& channel, bool is_pattern) {
+    for (const AclSelector& s : user.selectors) {
+      for (const std::string& pattern : s.channels) {
+        if (is_pattern ? pattern == channel : GlobMatch(pattern, channel, false)) return true;
+      }
+    }
+    return false;
+  };
+  for (const auto& [id, client] : state.clients) {
+    if (client->user != user.name || client->subscriptions() == 0) continue;
+    bool revoked = false;
+    for (const std::string& pattern : client->patterns) revoked = revoked || !allowed(pattern, true);
+    for (const std::string& channel : client->channels) revoked = revoked || !allowed(channel, false);
+    if (!revoked) continue;
+    client->killed = true;
+    if (id != me && client->kill) client->kill();
+  }
+}
+
 void SetUser(Ctx& ctx) {
   const std::string& name = ctx.arg(2);
   for (char c : name) {
@@ -79,7 +123,12 @@ void SetUser(Ctx& ctx) {
                                "': " + *failed);
     }
   }
-  ctx.server().ForEachExecutor([&user](ExecutorState& state) { AclOf(state).Put(user); });
+  const bool may_revoke = existing != nullptr && RevokesChannels(*existing, user);
+  const uint64_t me = ctx.client() != nullptr ? ctx.client()->id : 0;
+  ctx.server().ForEachExecutor([&user, may_revoke, me](ExecutorState& state) {
+    AclOf(state).Put(user);
+    if (may_revoke) KillRevokedSubscribers(state, user, me);
+  });
   ctx.Ok();
 }
 

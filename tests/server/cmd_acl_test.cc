@@ -187,6 +187,29 @@ TEST_CASE("command, key and channel permissions") {
   }, testing::ServerOptions{.shards = 4});
 }
 
+TEST_CASE("ACL SETUSER ends subscribers whose channels were revoked") {
+  WithServer([](Client& c) {
+    CHECK(c("ACL SETUSER p on nopass +@all allchannels") == "OK");
+    auto sub = c.Connect(1);
+    auto psub = c.Connect(0);
+    auto other = c.Connect(1);
+    for (Client* client : {sub.get(), psub.get(), other.get()}) CHECK((*client)("AUTH p x") == "OK");
+    CHECK((*sub)("SUBSCRIBE news.a").starts_with("[subscribe, news.a"));
+    CHECK((*psub)("PSUBSCRIBE news.*").starts_with("[psubscribe, news.*"));
+    // Narrowed to news.* : the pattern is still allowed literally, the channel matches it.
+    CHECK(c("ACL SETUSER p resetchannels &news.*") == "OK");
+    CHECK_FALSE(sub->state().killed);
+    CHECK_FALSE(psub->state().killed);
+    // news.a only: the PSUBSCRIBE client loses its pattern; the one without subscriptions stays.
+    CHECK(c("ACL SETUSER p resetchannels &news.a") == "OK");
+    CHECK_FALSE(sub->state().killed);
+    CHECK(psub->state().killed);
+    CHECK(c("ACL SETUSER p resetchannels") == "OK");
+    CHECK(sub->state().killed);
+    CHECK_FALSE(other->state().killed);
+  });
+}
+
 TEST_CASE("ACL selectors") {
   WithServer([](Client& c) {
     CHECK(c("ACL SETUSER s on nopass +get ~a* (+set ~b*)") == "OK");
