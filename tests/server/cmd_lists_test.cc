@@ -831,3 +831,28 @@ TEST_CASE("lists: 400 random commands against a model") {
 }
 
 }  // namespace tierkv::server
+
+namespace tierkv::server {
+
+TEST_CASE("lists: an expired list reads as absent and a push starts a fresh one") {
+  WithServer([](Client& c) {
+    CHECK(c("RPUSH l a b c") == ":3");
+    CHECK(c("PEXPIRE l 100") == ":1");
+    CHECK(c("LPOP l") == "a");
+    CHECK(c("PTTL l").starts_with(":"));
+    CHECK(c("PTTL l") != ":-1");  // a pop keeps the expiry
+    CHECK(c("DEBUG SLEEP 0.2") == "OK");  // virtual time
+    CHECK(c("LLEN l") == ":0");
+    CHECK(c("LRANGE l 0 -1") == "[]");
+    CHECK(c("LINDEX l 0") == "(nil)");
+    CHECK(c("RPUSHX l x") == ":0");
+    CHECK(c("LSET l 0 x") == "-ERR no such key");
+    CHECK(c("RPOPLPUSH l d") == "(nil)");
+    CHECK(c("BLPOP l 0.01") == "(nil)");
+    CHECK(c("LPUSH l z") == ":1");
+    CHECK(c("LRANGE l 0 -1") == "[z]");
+    CHECK(c("TTL l") == ":-1");
+  });
+}
+
+}  // namespace tierkv::server
