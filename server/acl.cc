@@ -378,7 +378,7 @@ int KeyAccess(const CommandSpec& spec, const std::vector<std::string>& args, siz
   static constexpr std::string_view kReadWrite[] = {
       "getset", "getdel", "getex", "incr", "incrby", "decr", "decrby", "incrbyfloat", "lpop",
       "rpop", "spop", "zpopmin", "zpopmax", "bzpopmin", "bzpopmax", "blpop", "brpop", "lmpop",
-      "blmpop", "zmpop", "bzmpop", "hincrby", "hincrbyfloat", "zincrby", "sort"};
+      "blmpop", "zmpop", "bzmpop", "setbit", "bitfield", "move", "sort"};
   const std::string_view name = spec.name;
   if (std::find(std::begin(kReadWrite), std::end(kReadWrite), name) != std::end(kReadWrite)) {
     return kAclKeyAll;
@@ -396,7 +396,9 @@ int KeyAccess(const CommandSpec& spec, const std::vector<std::string>& args, siz
   }
   if (name == "copy") return ordinal == 0 ? kAclKeyRead : kAclKeyWrite;
   // Destination first, sources after.
-  if (name.ends_with("store") || name == "bitop") return ordinal == 0 ? kAclKeyWrite : kAclKeyRead;
+  if (name.ends_with("store") || name == "bitop" || name == "pfmerge") {
+    return ordinal == 0 ? kAclKeyWrite : kAclKeyRead;
+  }
   return kAclKeyWrite;
 }
 

@@ -175,6 +175,12 @@ TEST_CASE("command, key and channel permissions") {
     CHECK((*a)("SET w1 1 GET") == kNoKeys);
     CHECK((*a)("MGET r1 r2") == "[(nil), (nil)]");
     CHECK((*a)("MGET r1 w1") == kNoKeys);
+    // Destination written, sources read.
+    CHECK((*a)("SINTERSTORE w3 r1 r2") == ":0");
+    CHECK((*a)("SINTERSTORE r3 w1") == kNoKeys);
+    CHECK((*a)("COPY r1 w4") == ":0");
+    CHECK((*a)("COPY w1 w4") == kNoKeys);
+    CHECK((*a)("RENAME r1 w5") == kNoKeys);  // the source is read and deleted
 
     // Channels: PUBLISH and SUBSCRIBE match patterns; PSUBSCRIBE's pattern must be listed as is.
     CHECK(c("ACL SETUSER ch on nopass +@all allkeys &news.*") == "OK");
