@@ -62,6 +62,11 @@ TEST_CASE("ACL SETUSER rules and their description") {
     CHECK(c("ACL LIST").find("user a off sanitize-payload resetchannels -@all,") != std::string::npos);
     CHECK(c("ACL SETUSER a -@all +@read") == "OK");
     CHECK(c("ACL GETUSER a").find("commands, -@all +@read,") != std::string::npos);
+    // Categories are found back from the bitmap (Redis 7.0's best-fit description).
+    CHECK(c("ACL SETUSER a +@all -@hash") == "OK");
+    CHECK(c("ACL GETUSER a").find("commands, +@all -@hash,") != std::string::npos);
+    CHECK(c("ACL SETUSER a +hget") == "OK");
+    CHECK(c("ACL GETUSER a").find("commands, +@all -@hash +hget,") != std::string::npos);
     CHECK(c("ACL SETUSER a nocommands +config|get +select|0") == "OK");
     CHECK(c("ACL GETUSER a").find("commands, -@all +select|0 +config|get,") != std::string::npos);
     CHECK(c("ACL SETUSER a allcommands skip-sanitize-payload") == "OK");
@@ -223,6 +228,9 @@ TEST_CASE("ACL selectors") {
                              "(~b* resetchannels -@all +set)") != std::string::npos);
     CHECK(c("ACL GETUSER s").ends_with(
         "selectors, [[commands, -@all +set, keys, ~b*, channels, ]]]"));
+    CHECK(c("HELLO 3").starts_with("{"));
+    CHECK(c("ACL GETUSER s").ends_with(
+        "selectors: [{commands: -@all +set, keys: ~b*, channels: }]}"));
     auto s = c.Connect(1);
     CHECK((*s)("AUTH s x") == "OK");
     CHECK((*s)("GET a1") == "(nil)");
