@@ -78,6 +78,9 @@ class Executor {
   // Destroys the remaining fibers, unwinding their stacks (newest first). Idempotent; the
   // executor stays usable as an object (index, log, clock) while and after it runs.
   void Shutdown();
+  // Marks the executor as going away before any executor of the process unwinds its fibers, so
+  // objects of this executor destroyed from another one's unwinding know (a simulated crash).
+  void BeginShutdown() { shutting_down_ = true; }
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 

@@ -70,7 +70,7 @@ void Server::ParkEverywhere(const BlockedPtr& blocked, const std::vector<std::st
 
 void Server::WakeHome(const BlockedPtr& blocked, BlockedClient::Wake wake) {
   blocked->wake = wake;
-  env_.Post(blocked->home, [blocked] {
+  PostTracked(blocked->home, [blocked] {
     blocked->woken = true;
     if (blocked->waiter != nullptr) blocked->waiter->Complete(0);
   });

@@ -208,7 +208,7 @@ int64_t Server::Publish(const std::string& channel, const std::string& message) 
 
 void Server::PublishAsync(const std::string& channel, const std::string& message) {
   for (int i = 0; i < env_.ExecutorCount(); i++) {
-    env_.Post(i, [this, channel, message] { (void)DeliverLocal(channel, message); });
+    PostTracked(i, [this, channel, message] { (void)DeliverLocal(channel, message); });
   }
 }
 
@@ -261,7 +261,7 @@ void Server::FeedMonitors(const ClientState& client, const std::vector<std::stri
   }
   line += "\r\n";
   for (int i = 0; i < env_.ExecutorCount(); i++) {
-    env_.Post(i, [this, line] {
+    PostTracked(i, [this, line] {
       ExecutorState& state = local();
       for (uint64_t id : std::vector<uint64_t>(state.monitors.begin(), state.monitors.end())) {
         auto it = state.clients.find(id);

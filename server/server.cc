@@ -44,11 +44,20 @@ Server::~Server() = default;
 ExecutorState& Server::local() { return *states_[env_.CurrentExecutor().index()]; }
 
 void Server::Stop() {
-  // Bounded by one checkpoint of every shard; polled because the save runs on another executor.
-  while (background_save_running_.load()) {
-    Status slept = env_.CurrentExecutor().Sleep(milliseconds(10));
+  // Bounded by one checkpoint of every shard and by the posted messages, which never wait for
+  // clients; polled because they run on other executors.
+  while (background_save_running_.load() || posts_in_flight_.load() > 0) {
+    Status slept = env_.CurrentExecutor().Sleep(milliseconds(1));
     if (!slept.ok()) break;
   }
+}
+
+void Server::PostTracked(int executor, std::function<void()> fn) {
+  posts_in_flight_.fetch_add(1);
+  env_.Post(executor, [this, fn = std::move(fn)] {
+    fn();
+    posts_in_flight_.fetch_sub(1);
+  });
 }
 
 void Server::ForEachExecutor(const std::function<void(ExecutorState&)>& fn) {
@@ -200,7 +209,7 @@ void Server::UnlockAll(const LockPlan& plan, bool whole) {
     } else {
       // Messages from here to `shard` run in order: a later lock request of this executor
       // cannot overtake this release.
-      env_.Post(shard, [this, ids, whole] {
+      PostTracked(shard, [this, ids, whole] {
         local().locks.Unlock(ids, whole);
         ServeBlocked();
       });

@@ -194,9 +194,12 @@ class Server {
   // may gather into their own variables). Suspends, uninterruptibly.
   void ForEachExecutor(const std::function<void(ExecutorState&)>& fn);
 
-  // Waits for background work (BGSAVE) to end: call after the last client stopped and before
-  // the shards close. Suspends.
+  // Waits for background work (BGSAVE, messages this Server posted and that have not run yet:
+  // lock releases, notifications) to end: call after the last client stopped and before the
+  // shards close and the Server is destroyed. Suspends.
   void Stop();
+  // Env::Post for work that uses this Server: counted, so Stop can wait for it.
+  void PostTracked(int executor, std::function<void()> fn);
 
   // Counts a new connection against maxclients: false (counted as rejected) when the node is
   // full; the caller answers Redis's error and closes. Each admitted one must be Unregistered.
@@ -312,6 +315,7 @@ class Server {
   std::atomic<uint64_t> next_slowlog_id_{0};
   std::atomic<int64_t> last_save_unix_seconds_{0};
   std::atomic<bool> background_save_running_{false};
+  std::atomic<int64_t> posts_in_flight_{0};
   TimePoint started_;
   uint64_t run_id_ = 0;
 };

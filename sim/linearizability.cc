@@ -71,7 +71,8 @@ class Search {
       const Event& event = events_[entry];
       if (event.is_call) {
         const Operation& op = history_[static_cast<size_t>(event.op)];
-        std::optional<std::string> next = model_.step(state, op, op.returned.has_value());
+        std::optional<std::string> next =
+            model_.step(state, op, op.returned.has_value() && op.output_known);
         bool advanced = false;
         if (next) {
           Set(event.op, true);

@@ -31,6 +31,9 @@ struct Operation {
   std::optional<TimePoint> returned;  // nullopt: outcome unknown
   std::string input;                  // the model's encoding of the request
   std::string output;                 // the model's encoding of the result (when returned)
+  // False for an operation whose result was not seen (unknown outcome), also when a checker
+  // has bounded its `returned` by a later operation that observed its effect.
+  bool output_known = true;
 };
 
 struct Model {

@@ -140,7 +140,10 @@ SimEnv::SimEnv(World& world, SimNode& node, int executors)
 SimEnv::~SimEnv() {
   // Fibers first (their stacks unwind and release sockets, files and regions) while every
   // executor object is still reachable through GetExecutor, then the rest.
-  for (auto& host : hosts_) host->executor().Shutdown();
+  // Executor 0 last: the node's program runs there and its stack owns what the other executors'
+  // fibers use (a server's shards, engines, listeners), so those fibers must unwind first.
+  for (auto& host : hosts_) host->executor().BeginShutdown();
+  for (auto it = hosts_.rbegin(); it != hosts_.rend(); ++it) (*it)->executor().Shutdown();
   stop_waiters_.reset();
   hosts_.clear();
 }

@@ -171,6 +171,9 @@ class Engine {
   Status Checkpoint();
   // Stops background work, checkpoints, closes the WAL. Suspends.
   Status Close();
+  // Ok while the engine accepts writes; else the failure (a WAL or checkpoint I/O error) after
+  // which every write is refused until the engine is reopened.
+  const Status& failure() const { return failed_; }
   EngineStats stats() const;
   // Walks the current tree and checks that the allocation map marks exactly the pages (and cold
   // blobs) it uses, those of older trees still referenced, and the saved map: a leaked or doubly

@@ -195,7 +195,9 @@ TypedStore::TypedStore(Engine& engine, Executor& executor, const Clock& clock)
 }
 
 TypedStore::~TypedStore() {
-  TK_ASSERT_MSG(reclaimer_.done() && expirer_.done(), "TypedStore destroyed without Stop()");
+  // A simulated crash unwinds the owner without a Stop: its executor is shutting down.
+  TK_ASSERT_MSG((reclaimer_.done() && expirer_.done()) || executor_.shutting_down(),
+                "TypedStore destroyed without Stop()");
 }
 
 void TypedStore::Stop() {
@@ -599,6 +601,106 @@ Result<std::vector<std::pair<std::string, double>>> TypedStore::ZRange(int db, s
   // index would make it O(log n); Kvrocks has the same cost.)
   return ScanScores(db, key, **meta, std::nullopt, std::nullopt, static_cast<uint64_t>(start),
                     static_cast<uint64_t>(stop - start + 1));
+}
+
+Status TypedStore::ScanZSet(
+    int db, std::string_view key, bool reverse, std::optional<double> from,
+    const std::function<bool(std::string_view member, double score)>& visit) {
+  auto meta = ReadMeta(db, key, RedisType::kZSet);
+  if (!meta) return meta.error();
+  if (!*meta) return Status::Ok();
+  const std::string prefix = ScorePrefix(db, key, (*meta)->version);
+  auto it = engine_.NewIterator();
+  if (!reverse) {
+    TK_RETURN_IF_ERROR(it->Seek(from ? prefix + ScoreBytes(*from) : prefix));
+  } else {
+    // Past every entry of score `from`: the next 8-byte score value (scores are never NaN, so
+    // the bytes of +inf are below all-ones and the increment cannot overflow).
+    std::string bound = prefix;
+    if (from) {
+      PutBE(bound, GetBE(ScoreBytes(*from), 0, 8) + 1, 8);
+    } else {
+      bound.append(8, '\xff');
+    }
+    TK_RETURN_IF_ERROR(it->SeekForPrev(bound));
+    if (it->Valid() && it->key() == bound) TK_RETURN_IF_ERROR(it->Prev());
+  }
+  while (it->Valid() && it->key().starts_with(prefix)) {
+    std::string_view rest = std::string_view(it->key()).substr(prefix.size());
+    if (rest.size() < 8) return Status(StatusCode::kCorruption, "malformed score index entry");
+    if (!visit(rest.substr(8), ScoreFrom(rest))) break;
+    TK_RETURN_IF_ERROR(reverse ? it->Prev() : it->Next());
+  }
+  return Status::Ok();
+}
+
+Status TypedStore::ScanZSetMembers(
+    int db, std::string_view key, std::string_view from,
+    const std::function<bool(std::string_view member, double score)>& visit) {
+  Status bad = Status::Ok();
+  Status status = ScanMembers(db, key, RedisType::kZSet, from,
+                              [&](std::string_view member, std::string_view value) {
+                                if (value.size() != 8) {
+                                  bad = Status(StatusCode::kCorruption, "malformed zset member");
+                                  return false;
+                                }
+                                return visit(member, ScoreFrom(value));
+                              });
+  return status.ok() ? bad : status;
+}
+
+Result<TypedStore::MemberChanges> TypedStore::ZChange(
+    int db, std::string_view key,
+    const std::vector<std::pair<std::string, std::optional<double>>>& changes) {
+  MemberChanges result;
+  WriteBatch batch;
+  auto meta = ReadMeta(db, key, RedisType::kZSet, &batch);
+  if (!meta) return Err(meta.error());
+  Metadata m = *meta ? **meta : Metadata{RedisType::kZSet, 0, NewVersion()};
+  const std::string sub = SubPrefix(db, key, m.version);
+  const std::string index = ScorePrefix(db, key, m.version);
+  // Each touched member's score bytes as of the changes so far (nullopt: absent).
+  std::map<std::string, std::optional<std::string>, std::less<>> current;
+  for (const auto& [member, score] : changes) {
+    auto known = current.find(member);
+    std::optional<std::string> old;
+    if (known != current.end()) {
+      old = known->second;
+    } else if (*meta) {
+      auto found = engine_.Get(sub + member);
+      if (!found) return Err(found.error());
+      old = std::move(*found);
+    }
+    if (score) {
+      std::string bytes = ScoreBytes(*score);
+      if (old && *old == bytes) {
+        current[member] = old;
+        continue;
+      }
+      if (old) {
+        batch.Delete(index + *old + member);
+        result.updated++;
+      } else {
+        result.added++;
+        m.size++;
+      }
+      batch.Put(sub + member, bytes);
+      batch.Put(index + bytes + member, "");
+      current[member] = std::move(bytes);
+    } else {
+      if (old) {
+        batch.Delete(sub + member);
+        batch.Delete(index + *old + member);
+        result.removed++;
+        m.size--;
+      }
+      current[member] = std::nullopt;
+    }
+  }
+  if (result.added + result.updated + result.removed == 0) return result;
+  PutMeta(batch, db, key, m);
+  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  return result;
 }
 
 Status TypedStore::ReclaimOnce() {

@@ -51,6 +51,8 @@ class Client {
   bool closed() const { return closed_; }
 
   server::ClientState& state() { return *state_; }
+  server::Server& server() { return server_; }
+  Env& env() { return server_.env(); }
   int executor() const { return executor_; }
   // A new client on `executor` of the same server.
   std::unique_ptr<Client> Connect(int executor);
