@@ -19,6 +19,7 @@ struct Gathered {
   std::vector<tiers::EngineStats> engines;
   int64_t clients = 0;
   int64_t blocked = 0;
+  uint64_t expired = 0;  // by active expiry
   uint64_t commands = 0;
   uint64_t connections = 0;
   uint64_t rejected = 0;
@@ -40,6 +41,10 @@ Gathered Gather(Ctx& ctx) {
         i, [](Shard& shard) -> Result<tiers::EngineStats> { return shard.engine().stats(); });
     TK_ASSERT(stats.has_value());
     g.engines.push_back(*stats);
+    auto expired = ctx.On<uint64_t>(
+        i, [](Shard& shard) -> Result<uint64_t> { return shard.store().expired_keys(); });
+    TK_ASSERT(expired.has_value());
+    g.expired += *expired;
   }
   return g;
 }
@@ -118,7 +123,7 @@ void StatsSection(const Gathered& g, std::string& out) {
   out += fmt::format("total_connections_received:{}\r\n", g.connections);
   out += fmt::format("total_commands_processed:{}\r\n", g.commands);
   out += fmt::format("rejected_connections:{}\r\n", g.rejected);
-  out += "expired_keys:0\r\nevicted_keys:0\r\n";
+  out += fmt::format("expired_keys:{}\r\nevicted_keys:0\r\n", g.expired);
 }
 
 void ReplicationSection(std::string& out) {

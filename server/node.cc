@@ -217,6 +217,7 @@ Status ServeNode(Env& env, const NodeOptions& options) {
   data = std::move(*opened);
   home.log().Info("opened the data of {} shards in {}", count, options.dir);
   Server server(env, *data, options.config);
+  server.Start();
   Status ready = RunOnExecutors(env, ExecutorRange(0, count), [&](int index) {
     shards[index]->set_server(&server);
     return Status::Ok();

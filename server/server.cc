@@ -43,7 +43,16 @@ Server::~Server() = default;
 
 ExecutorState& Server::local() { return *states_[env_.CurrentExecutor().index()]; }
 
+void Server::Start() {
+  ForEachExecutor([this](ExecutorState&) {
+    shards_.local().store().OnExpired([this](int db, std::string_view key) {
+      KeyChanged(db, key, kNotifyExpired, "expired");
+    });
+  });
+}
+
 void Server::Stop() {
+  ForEachExecutor([this](ExecutorState&) { shards_.local().store().OnExpired(nullptr); });
   // Bounded by one checkpoint of every shard and by the posted messages, which never wait for
   // clients; polled because they run on other executors.
   while (background_save_running_.load() || posts_in_flight_.load() > 0) {
@@ -239,7 +248,6 @@ Server::DispatchResult Server::TimedDispatch(const CommandSpec& spec, const Comm
 
 void Server::RecordSlow(const CommandSpec& spec, ClientState& client,
                         const std::vector<std::string>& args, Duration took) {
-  (void)spec;
   ExecutorState& state = local();
   const int64_t took_us = std::chrono::duration_cast<microseconds>(took).count();
   const int64_t now_s = env_.clock().UnixMicros() / 1'000'000;
@@ -262,8 +270,13 @@ void Server::RecordSlow(const CommandSpec& spec, ClientState& client,
   entry.unix_seconds = now_s;
   entry.duration_us = took_us;
   const size_t shown = std::min(args.size(), kMaxArgs);
+  // Redis redacts the arguments of commands that carry secrets.
+  const std::string name = FullName(spec, nullptr);
+  const bool secret = name == "auth" || name == "hello" || name == "setuser" || name == "migrate";
   for (size_t i = 0; i < shown; i++) {
-    if (i == kMaxArgs - 1 && args.size() > kMaxArgs) {
+    if (secret && i > 0) {
+      entry.args.push_back("(redacted)");
+    } else if (i == kMaxArgs - 1 && args.size() > kMaxArgs) {
       entry.args.push_back("... (" + std::to_string(args.size() - kMaxArgs + 1) + " more arguments)");
     } else if (args[i].size() > kMaxArgBytes) {
       entry.args.push_back(args[i].substr(0, kMaxArgBytes) + "... (" +
@@ -388,7 +401,10 @@ AfterReply Server::ExecuteCommand(ClientState& client, std::vector<std::string>&
   }
   const CommandSpec& spec = *resolved.spec;
   client.last_command = FullName(spec, resolved.parent);
-  if (!client.authenticated && (spec.flags & kCmdNoAuth) == 0) {
+  // Redis checks the default user live: a client that connected while a password was required
+  // is let in once the default user no longer needs one.
+  if (!client.authenticated && (spec.flags & kCmdNoAuth) == 0 &&
+      !AclOf(state).DefaultNeedsNoAuth()) {
     reply.Error("NOAUTH Authentication required.");
     if (client.in_multi) client.multi_failed = true;
     return AfterReply::kKeepOpen;

@@ -194,6 +194,9 @@ class Server {
   // may gather into their own variables). Suspends, uninterruptibly.
   void ForEachExecutor(const std::function<void(ExecutorState&)>& fn);
 
+  // Connects the shards' background work to the command layer (keys deleted by active expiry
+  // invalidate WATCHes and publish "expired"). Call once, before serving. Suspends.
+  void Start();
   // Waits for background work (BGSAVE, messages this Server posted and that have not run yet:
   // lock releases, notifications) to end: call after the last client stopped and before the
   // shards close and the Server is destroyed. Suspends.

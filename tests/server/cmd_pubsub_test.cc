@@ -87,6 +87,23 @@ TEST_CASE("keyspace notifications follow notify-keyspace-events") {
   });
 }
 
+TEST_CASE("active expiry publishes 'expired', breaks WATCH and counts in INFO") {
+  WithServer([](Client& c) {
+    auto other = c.Connect(1);
+    Client& s = *other;
+    CHECK(c("CONFIG SET notify-keyspace-events Ex") == "OK");
+    CHECK(s("SUBSCRIBE __keyevent@0__:expired") == "[subscribe, __keyevent@0__:expired, :1]");
+    CHECK(c("SET gone v PX 50") == "OK");
+    CHECK(c("WATCH gone") == "OK");
+    c.Idle(milliseconds(400));  // the expiry fiber runs every 100 ms
+    CHECK(Drain(s) == std::vector<std::string>{"[message, __keyevent@0__:expired, gone]"});
+    CHECK(c("MULTI") == "OK");
+    CHECK(c("SET other 1") == "QUEUED");
+    CHECK(c("EXEC") == "(nil)");
+    CHECK(c("INFO stats").find("expired_keys:1\r\n") != std::string::npos);
+  });
+}
+
 TEST_CASE("MONITOR sees every client's commands, AUTH redacted") {
   WithServer([](Client& c) {
     auto other = c.Connect(1);

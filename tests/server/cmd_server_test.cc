@@ -127,6 +127,10 @@ TEST_CASE("SLOWLOG records slow commands from every executor; LATENCY records ev
     CHECK(c.Run(many) == std::string(200, 'x'));
     std::string cut = c("SLOWLOG GET 1");
     CHECK(cut.find(std::string(128, 'x') + "... (72 more bytes)") != std::string::npos);
+    CHECK(c("AUTH someone secret").starts_with("-WRONGPASS"));
+    std::string redacted = c("SLOWLOG GET 1");
+    CHECK(redacted.find("[AUTH, (redacted), (redacted)]") != std::string::npos);
+    CHECK(redacted.find("secret") == std::string::npos);
     CHECK(c("LATENCY LATEST") == "[]");
     CHECK(c("CONFIG SET latency-monitor-threshold 1") == "OK");
     CHECK(c("DEBUG SLEEP 0.01") == "OK");

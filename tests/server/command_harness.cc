@@ -119,6 +119,7 @@ void WithServer(const std::function<void(Client& client)>& body, const ServerOpt
         REQUIRE_MESSAGE(shards.has_value(), shards.error().ToString());
         {
           Server server(env, **shards, options.config);
+          server.Start();
           {
             Client client(server, 0);
             body(client);
