@@ -178,6 +178,23 @@ class TypedStore {
   Result<std::optional<std::string>> GetMember(int db, std::string_view key, RedisType type,
                                                std::string_view member);
 
+  // --- sorted-set building blocks (server/cmd_sorted_sets.cc) ---
+  // Visits the members of a sorted set with their scores in score order (ties in member byte
+  // order), or in the reverse order when `reverse`; forward from the first score >= `from`,
+  // reverse from the last score <= `from` (nullopt: from the start / end), until `visit` returns
+  // false. Absent key: no visit. WRONGTYPE for another type. O(log n + visited).
+  Status ScanZSet(int db, std::string_view key, bool reverse, std::optional<double> from,
+                  const std::function<bool(std::string_view member, double score)>& visit);
+  // Visits the members in byte order (member subkeys) from the first >= `from`, with scores.
+  Status ScanZSetMembers(int db, std::string_view key, std::string_view from,
+                         const std::function<bool(std::string_view member, double score)>& visit);
+  // Sets (score) or removes (nullopt) members in one engine write, keeping the score index in
+  // step; a later change of the same member wins. `updated` counts members whose score changed
+  // (an unchanged score writes nothing). Creates the key when absent and something is set;
+  // deletes it when it ends up empty. WRONGTYPE for another type.
+  Result<MemberChanges> ZChange(int db, std::string_view key,
+                                const std::vector<std::pair<std::string, std::optional<double>>>& changes);
+
   // --- the keyspace (KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB, RENAME, COPY, MOVE, DUMP) ---
   // Visits the live keys of `db` whose slot is in [first_slot, end_slot) in (slot, key) order,
   // starting at the first key >= `from` in first_slot, until `visit` returns false. Keys of other
