@@ -1,8 +1,1143 @@
-// sorted sets commands.
+// Sorted-set commands (Redis 7.0's t_zset.c) on TypedStore's sorted sets.
+//
+// A sorted set is one metadata record (type, size), one member subkey per member (member ->
+// 8-byte score) and one score index record per member (order-preserving score | member), see
+// tiers/types.h. So ZSCORE is one point read, ZADD/ZREM one engine write whatever the number of
+// members (TypedStore::ZChange), ranges by score are one seek plus the members returned, in
+// either direction (ScanZSet), ranges by lex walk the member subkeys, which are in byte order
+// (ScanZSetMembers): the same order as the index when all scores are equal, which is the only
+// case Redis defines lex ranges for.
+// Costs that differ from Redis's skiplist: rank access (ZRANK, ZRANGE by index, ZREMRANGEBYRANK)
+// walks the index from the nearer end, O(rank) instead of O(log n); ZCOUNT/ZLEXCOUNT walk the
+// range; reverse lex ranges collect the forward range first.
+// Multi-key commands (ZUNION/ZINTER/ZDIFF, their STORE forms, ZINTERCARD, ZRANGESTORE, ZMPOP and
+// the blocking pops) may span shards: they run on the client's executor with every key locked
+// and reach each key's owner with Ctx::On. The set operations read every source whole (sets
+// count with score 1, as in Redis) and compute in memory; a STORE deletes the destination and
+// writes the result: two engine writes on its owner.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/assert.h"
 #include "server/command.h"
+#include "server/server.h"
 
 namespace tierkv::server {
 
-void RegisterSortedSetCommands(CommandTable& table) { (void)table; }
+using tiers::RedisType;
+
+// Defined in cmd_hashes.cc (shared by the collection families).
+namespace collections {
+uint64_t RandomBelow(Env& env, uint64_t bound);
+std::vector<uint64_t> SampleDistinct(Env& env, uint64_t size, uint64_t count);
+std::optional<int64_t> RandomCount(Ctx& ctx, size_t i);
+}  // namespace collections
+
+namespace {
+
+using Scored = std::vector<std::pair<std::string, double>>;
+using ZChanges = std::vector<std::pair<std::string, std::optional<double>>>;
+
+// --- replies ---
+
+// Members, with their scores when `with_scores`: RESP2 flattens pairs, RESP3 nests them (Redis
+// 7.0's zrangeResultEmitWithScores).
+void ReplyScored(Ctx& ctx, const Scored& items, bool with_scores) {
+  const auto n = static_cast<int64_t>(items.size());
+  if (!with_scores) {
+    ctx.reply().ArrayHeader(n);
+    for (const auto& item : items) ctx.reply().Bulk(item.first);
+    return;
+  }
+  ctx.reply().ArrayHeader(ctx.resp3() ? n : 2 * n);
+  for (const auto& [member, score] : items) {
+    if (ctx.resp3()) ctx.reply().ArrayHeader(2);
+    ctx.reply().Bulk(member);
+    ctx.reply().Double(score);
+  }
+}
+
+// Pairs nested in both protocols (ZMPOP, BZMPOP).
+void ReplyPairs(Ctx& ctx, const Scored& items) {
+  ctx.reply().ArrayHeader(static_cast<int64_t>(items.size()));
+  for (const auto& [member, score] : items) {
+    ctx.reply().ArrayHeader(2);
+    ctx.reply().Bulk(member);
+    ctx.reply().Double(score);
+  }
+}
+
+// --- ranges ---
+
+struct ScoreBound {
+  double value = 0;
+  bool exclusive = false;
+};
+
+// Redis's zslParseRange item: "(" for exclusive, then a float (inf accepted, NaN refused).
+bool ParseScoreBound(std::string_view text, ScoreBound& out) {
+  out.exclusive = text.starts_with('(');
+  if (out.exclusive) text.remove_prefix(1);
+  return ParseDouble(text, out.value);
+}
+
+struct LexBound {
+  enum Kind { kMinusInf, kPlusInf, kValue } kind = kValue;
+  std::string value;
+  bool exclusive = false;
+};
+
+// Redis's zslParseLexRangeItem: "-", "+", "[value" or "(value".
+bool ParseLexBound(std::string_view text, LexBound& out) {
+  if (text == "-") {
+    out.kind = LexBound::kMinusInf;
+  } else if (text == "+") {
+    out.kind = LexBound::kPlusInf;
+  } else if (text.starts_with('[') || text.starts_with('(')) {
+    out.kind = LexBound::kValue;
+    out.exclusive = text[0] == '(';
+    out.value = std::string(text.substr(1));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool AboveMin(const LexBound& min, std::string_view member) {
+  if (min.kind != LexBound::kValue) return min.kind == LexBound::kMinusInf;
+  return min.exclusive ? member > min.value : member >= min.value;
+}
+bool BelowMax(const LexBound& max, std::string_view member) {
+  if (max.kind != LexBound::kValue) return max.kind == LexBound::kPlusInf;
+  return max.exclusive ? member < max.value : member <= max.value;
+}
+bool AboveMin(const ScoreBound& min, double score) {
+  return min.exclusive ? score > min.value : score >= min.value;
+}
+bool BelowMax(const ScoreBound& max, double score) {
+  return max.exclusive ? score < max.value : score <= max.value;
+}
+
+struct RangeSpec {
+  enum Type { kRank, kScore, kLex } type = kRank;
+  bool reverse = false;
+  int64_t start = 0, stop = -1;  // kRank
+  ScoreBound min_score, max_score;
+  LexBound min_lex, max_lex;
+  int64_t offset = 0;  // LIMIT (kScore, kLex); a negative offset selects nothing
+  int64_t limit = -1;  // negative: no limit
+};
+
+// Redis's rank normalisation: the inclusive [first, last] of a set of `size`, or nullopt.
+std::optional<std::pair<uint64_t, uint64_t>> RankRange(int64_t start, int64_t stop, uint64_t size) {
+  const auto n = static_cast<int64_t>(size);
+  if (start < 0) start += n;
+  if (stop < 0) stop += n;
+  if (start < 0) start = 0;
+  if (start > stop || start >= n) return std::nullopt;
+  if (stop >= n) stop = n - 1;
+  return std::pair<uint64_t, uint64_t>(start, stop);
+}
+
+// The members `range` selects in set `key` (absent: none), in its order. WRONGTYPE.
+Result<Scored> ReadRange(tiers::TypedStore& store, int db, std::string_view key,
+                         const RangeSpec& range) {
+  Scored out;
+  auto meta = store.Lookup(db, key, RedisType::kZSet);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return out;
+  if (range.type == RangeSpec::kRank) {
+    auto ranks = RankRange(range.start, range.stop, (*meta)->size);
+    if (!ranks) return out;
+    uint64_t skip = ranks->first;
+    const uint64_t count = ranks->second - ranks->first + 1;
+    Status status = store.ScanZSet(db, key, range.reverse, std::nullopt,
+                                   [&](std::string_view member, double score) {
+                                     if (skip > 0) {
+                                       skip--;
+                                       return true;
+                                     }
+                                     out.emplace_back(member, score);
+                                     return out.size() < count;
+                                   });
+    if (!status.ok()) return Err(status);
+    return out;
+  }
+  if (range.offset < 0 || range.limit == 0) return out;
+  uint64_t skip = static_cast<uint64_t>(range.offset);
+  const uint64_t limit = range.limit < 0 ? UINT64_MAX : static_cast<uint64_t>(range.limit);
+  // Takes a member in range order; false when the limit is reached.
+  auto take = [&](std::string_view member, double score) {
+    if (skip > 0) {
+      skip--;
+      return true;
+    }
+    out.emplace_back(member, score);
+    return out.size() < limit;
+  };
+  Status status = Status::Ok();
+  if (range.type == RangeSpec::kScore) {
+    const ScoreBound& min = range.min_score;
+    const ScoreBound& max = range.max_score;
+    const ScoreBound& first = range.reverse ? max : min;
+    status = store.ScanZSet(db, key, range.reverse, first.value,
+                            [&](std::string_view member, double score) {
+                              if (range.reverse ? !AboveMin(min, score) : !BelowMax(max, score)) {
+                                return false;  // past the far end
+                              }
+                              if (!AboveMin(min, score) || !BelowMax(max, score)) return true;
+                              return take(member, score);
+                            });
+  } else {
+    const LexBound& min = range.min_lex;
+    const LexBound& max = range.max_lex;
+    Scored in_range;  // reverse: the whole range, taken backwards below
+    std::string from = min.kind == LexBound::kValue ? min.value : "";
+    if (min.kind != LexBound::kPlusInf && max.kind != LexBound::kMinusInf) {
+      status = store.ScanZSetMembers(db, key, from, [&](std::string_view member, double score) {
+        if (!BelowMax(max, member)) return false;
+        if (!AboveMin(min, member)) return true;
+        if (range.reverse) {
+          in_range.emplace_back(member, score);
+          return true;
+        }
+        return take(member, score);
+      });
+    }
+    for (auto it = in_range.rbegin(); it != in_range.rend() && take(it->first, it->second); ++it) {
+    }
+  }
+  if (!status.ok()) return Err(status);
+  return out;
+}
+
+// Parses score bounds at args i, i+1 into `range` (min, max); writes the error.
+bool ParseScoreRange(Ctx& ctx, size_t min_at, size_t max_at, RangeSpec& range) {
+  if (!ParseScoreBound(ctx.arg(min_at), range.min_score) ||
+      !ParseScoreBound(ctx.arg(max_at), range.max_score)) {
+    ctx.reply().Error("ERR min or max is not a float");
+    return false;
+  }
+  return true;
+}
+
+bool ParseLexRange(Ctx& ctx, size_t min_at, size_t max_at, RangeSpec& range) {
+  if (!ParseLexBound(ctx.arg(min_at), range.min_lex) ||
+      !ParseLexBound(ctx.arg(max_at), range.max_lex)) {
+    ctx.reply().Error("ERR min or max not valid string range item");
+    return false;
+  }
+  return true;
+}
+
+// Runs fn on the owner of `key` with its store.
+template <typename T>
+Result<T> OnKey(Ctx& ctx, const std::string& key,
+                const std::function<Result<T>(tiers::TypedStore&)>& fn) {
+  return ctx.On<T>(ctx.OwnerOf(key), [&](Shard& shard) -> Result<T> { return fn(shard.store()); });
+}
+
+// Replaces `destination` (any type) by the sorted set `items` on its owner, with Redis's events
+// (`event` when stored, "del" when an empty result deleted it). Returns the stored size.
+Result<int64_t> StoreScored(Ctx& ctx, const std::string& destination, const Scored& items,
+                            std::string_view event) {
+  const int db = ctx.db();
+  Server& server = ctx.server();
+  return ctx.On<int64_t>(ctx.OwnerOf(destination), [&, db](Shard& shard) -> Result<int64_t> {
+    auto deleted = shard.store().Delete(db, destination);
+    if (!deleted) return Err(deleted.error());
+    if (items.empty()) {
+      if (*deleted) server.KeyChanged(db, destination, kNotifyGeneric, "del");
+      return 0;
+    }
+    ZChanges changes;
+    for (const auto& [member, score] : items) changes.emplace_back(member, score);
+    auto changed = shard.store().ZChange(db, destination, changes);
+    if (!changed) return Err(changed.error());
+    server.KeyChanged(db, destination, kNotifyZSet, event);
+    return static_cast<int64_t>(changed->added);
+  });
+}
+
+// ZRANGE and its older forms. `key_at`: the source key's argument; `store_to`: ZRANGESTORE's
+// destination. `fixed`: the range type of ZRANGEBYSCORE & co. (they refuse BYSCORE/BYLEX/REV),
+// nullopt for ZRANGE/ZRANGESTORE.
+void RangeCommand(Ctx& ctx, size_t key_at, std::optional<std::string> store_to,
+                  std::optional<RangeSpec::Type> fixed, bool reverse) {
+  RangeSpec range;
+  range.type = fixed.value_or(RangeSpec::kRank);
+  range.reverse = reverse;
+  bool with_scores = false;
+  bool has_limit = false;
+  for (size_t i = key_at + 3; i < ctx.argc(); i++) {
+    const size_t left = ctx.argc() - i - 1;
+    if (!store_to && ctx.Is(i, "withscores")) {
+      with_scores = true;
+    } else if (ctx.Is(i, "limit") && left >= 2) {
+      auto offset = ctx.Int(i + 1);
+      if (!offset) return;
+      auto limit = ctx.Int(i + 2);
+      if (!limit) return;
+      range.offset = *offset;
+      range.limit = *limit;
+      has_limit = true;
+      i += 2;
+    } else if (!fixed && ctx.Is(i, "byscore")) {
+      range.type = RangeSpec::kScore;
+    } else if (!fixed && ctx.Is(i, "bylex")) {
+      range.type = RangeSpec::kLex;
+    } else if (!fixed && ctx.Is(i, "rev")) {
+      range.reverse = true;
+    } else {
+      return ctx.SyntaxError();
+    }
+  }
+  if (with_scores && range.type == RangeSpec::kLex) {
+    return ctx.reply().Error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+  }
+  if (has_limit && range.type == RangeSpec::kRank) {
+    return ctx.reply().Error(
+        "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+  }
+  size_t min_at = key_at + 1, max_at = key_at + 2;
+  if (range.reverse && range.type != RangeSpec::kRank) std::swap(min_at, max_at);
+  if (range.type == RangeSpec::kRank) {
+    auto start = ctx.Int(min_at);
+    if (!start) return;
+    auto stop = ctx.Int(max_at);
+    if (!stop) return;
+    range.start = *start;
+    range.stop = *stop;
+  } else if (range.type == RangeSpec::kScore) {
+    if (!ParseScoreRange(ctx, min_at, max_at, range)) return;
+  } else if (!ParseLexRange(ctx, min_at, max_at, range)) {
+    return;
+  }
+  const int db = ctx.db();
+  const std::string& key = ctx.arg(key_at);
+  auto items = OnKey<Scored>(ctx, key, [&](tiers::TypedStore& store) {
+    return ReadRange(store, db, key, range);
+  });
+  if (!items) return ctx.Error(items.error());
+  if (!store_to) return ReplyScored(ctx, *items, with_scores);
+  auto stored = StoreScored(ctx, *store_to, *items, "zrangestore");
+  if (!stored) return ctx.Error(stored.error());
+  ctx.reply().Integer(*stored);
+}
+
+void ZRange(Ctx& ctx) { RangeCommand(ctx, 1, std::nullopt, std::nullopt, false); }
+void ZRevRange(Ctx& ctx) { RangeCommand(ctx, 1, std::nullopt, RangeSpec::kRank, true); }
+void ZRangeByScore(Ctx& ctx) { RangeCommand(ctx, 1, std::nullopt, RangeSpec::kScore, false); }
+void ZRevRangeByScore(Ctx& ctx) { RangeCommand(ctx, 1, std::nullopt, RangeSpec::kScore, true); }
+void ZRangeByLex(Ctx& ctx) { RangeCommand(ctx, 1, std::nullopt, RangeSpec::kLex, false); }
+void ZRevRangeByLex(Ctx& ctx) { RangeCommand(ctx, 1, std::nullopt, RangeSpec::kLex, true); }
+void ZRangeStore(Ctx& ctx) { RangeCommand(ctx, 2, ctx.arg(1), std::nullopt, false); }
+
+// --- single-key commands ---
+
+// Reports a removal of `removed` members from a set of `size`: the event, and "del" when it
+// emptied the set (the store deleted it). Runs on the key's owner.
+void ReportRemoved(Server& server, int db, std::string_view key, uint64_t removed, uint64_t size,
+                   std::string_view event) {
+  if (removed == 0) return;
+  server.KeyChanged(db, key, kNotifyZSet, event);
+  if (removed == size) server.KeyChanged(db, key, kNotifyGeneric, "del");
+}
+
+// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...], and ZINCRBY (`incrby`).
+void AddCommand(Ctx& ctx, bool incrby) {
+  bool nx = false, xx = false, gt = false, lt = false, ch = false, incr = incrby;
+  size_t at = 2;
+  for (; !incrby && at < ctx.argc(); at++) {
+    if (ctx.Is(at, "nx")) nx = true;
+    else if (ctx.Is(at, "xx")) xx = true;
+    else if (ctx.Is(at, "gt")) gt = true;
+    else if (ctx.Is(at, "lt")) lt = true;
+    else if (ctx.Is(at, "ch")) ch = true;
+    else if (ctx.Is(at, "incr")) incr = true;
+    else break;
+  }
+  const size_t elements = ctx.argc() - at;
+  if (elements == 0 || elements % 2 != 0) return ctx.SyntaxError();
+  if (nx && xx) return ctx.reply().Error("ERR XX and NX options at the same time are not compatible");
+  if ((gt && nx) || (lt && nx) || (gt && lt)) {
+    return ctx.reply().Error("ERR GT, LT, and/or NX options at the same time are not compatible");
+  }
+  if (incr && elements > 2) {
+    return ctx.reply().Error("ERR INCR option supports a single increment-element pair");
+  }
+  std::vector<double> scores;
+  for (size_t i = at; i < ctx.argc(); i += 2) {
+    auto score = ctx.Float(i);
+    if (!score) return;
+    scores.push_back(*score);
+  }
+  const std::string& key = ctx.arg(1);
+  tiers::TypedStore& store = ctx.store();
+  auto meta = store.Lookup(ctx.db(), key, RedisType::kZSet);
+  if (!meta) return ctx.Error(meta.error());
+  // Each member's score as of the elements so far (duplicates apply in order, as in Redis).
+  std::map<std::string, std::optional<double>, std::less<>> current;
+  ZChanges changes;
+  uint64_t added = 0, updated = 0;
+  bool processed = false;
+  double last_score = 0;
+  for (size_t e = 0; e < scores.size(); e++) {
+    const std::string& member = ctx.arg(at + 2 * e + 1);
+    auto known = current.find(member);
+    if (known == current.end()) {
+      std::optional<double> old;
+      if (*meta) {
+        auto found = store.ZScore(ctx.db(), key, member);
+        if (!found) return ctx.Error(found.error());
+        old = *found;
+      }
+      known = current.emplace(member, old).first;
+    }
+    std::optional<double>& old = known->second;
+    double score = scores[e];
+    if (old) {
+      if (nx) continue;
+      if (incr) {
+        score += *old;
+        if (std::isnan(score)) return ctx.reply().Error("ERR resulting score is not a number (NaN)");
+      }
+      if ((lt && score >= *old) || (gt && score <= *old)) continue;
+      processed = true;
+      last_score = score;
+      if (score == *old) continue;
+      updated++;
+    } else {
+      if (xx) continue;
+      processed = true;
+      last_score = score;
+      added++;
+    }
+    old = score;
+    changes.emplace_back(member, score);
+  }
+  if (!changes.empty()) {
+    auto changed = store.ZChange(ctx.db(), key, changes);
+    if (!changed) return ctx.Error(changed.error());
+    ctx.Changed(key, kNotifyZSet, incr ? "zincr" : "zadd");
+  }
+  if (incr) return processed ? ctx.reply().Double(last_score) : ctx.reply().NullBulk();
+  ctx.reply().Integer(static_cast<int64_t>(ch ? added + updated : added));
+}
+
+void ZAdd(Ctx& ctx) { AddCommand(ctx, false); }
+void ZIncrBy(Ctx& ctx) { AddCommand(ctx, true); }
+
+void ZRem(Ctx& ctx) {
+  auto meta = ctx.store().Lookup(ctx.db(), ctx.arg(1), RedisType::kZSet);
+  if (!meta) return ctx.Error(meta.error());
+  if (!*meta) return ctx.reply().Integer(0);
+  ZChanges changes;
+  for (size_t i = 2; i < ctx.argc(); i++) changes.emplace_back(ctx.arg(i), std::nullopt);
+  auto changed = ctx.store().ZChange(ctx.db(), ctx.arg(1), changes);
+  if (!changed) return ctx.Error(changed.error());
+  ReportRemoved(ctx.server(), ctx.db(), ctx.arg(1), changed->removed, (*meta)->size, "zrem");
+  ctx.reply().Integer(static_cast<int64_t>(changed->removed));
+}
+
+void ZCard(Ctx& ctx) {
+  auto meta = ctx.store().Lookup(ctx.db(), ctx.arg(1), RedisType::kZSet);
+  if (!meta) return ctx.Error(meta.error());
+  ctx.reply().Integer(*meta ? static_cast<int64_t>((*meta)->size) : 0);
+}
+
+void ZScore(Ctx& ctx) {
+  auto score = ctx.store().ZScore(ctx.db(), ctx.arg(1), ctx.arg(2));
+  if (!score) return ctx.Error(score.error());
+  if (!*score) return ctx.reply().NullBulk();
+  ctx.reply().Double(**score);
+}
+
+void ZMScore(Ctx& ctx) {
+  std::vector<std::optional<double>> scores;
+  for (size_t i = 2; i < ctx.argc(); i++) {
+    auto score = ctx.store().ZScore(ctx.db(), ctx.arg(1), ctx.arg(i));
+    if (!score) return ctx.Error(score.error());
+    scores.push_back(*score);
+  }
+  ctx.reply().ArrayHeader(static_cast<int64_t>(scores.size()));
+  for (const auto& score : scores) score ? ctx.reply().Double(*score) : ctx.reply().NullBulk();
+}
+
+// ZCOUNT / ZLEXCOUNT: the size of a range (walked: O(members in range)).
+void CountCommand(Ctx& ctx, RangeSpec::Type type) {
+  RangeSpec range;
+  range.type = type;
+  if (type == RangeSpec::kScore ? !ParseScoreRange(ctx, 2, 3, range)
+                                : !ParseLexRange(ctx, 2, 3, range)) {
+    return;
+  }
+  auto items = ReadRange(ctx.store(), ctx.db(), ctx.arg(1), range);
+  if (!items) return ctx.Error(items.error());
+  ctx.reply().Integer(static_cast<int64_t>(items->size()));
+}
+
+void ZCount(Ctx& ctx) { CountCommand(ctx, RangeSpec::kScore); }
+void ZLexCount(Ctx& ctx) { CountCommand(ctx, RangeSpec::kLex); }
+
+// ZRANK / ZREVRANK: walks the index from the asked end up to the member.
+void RankCommand(Ctx& ctx, bool reverse) {
+  auto score = ctx.store().ZScore(ctx.db(), ctx.arg(1), ctx.arg(2));
+  if (!score) return ctx.Error(score.error());
+  if (!*score) return ctx.reply().NullBulk();
+  int64_t rank = 0;
+  bool found = false;
+  Status status = ctx.store().ScanZSet(ctx.db(), ctx.arg(1), reverse, std::nullopt,
+                                       [&](std::string_view member, double) {
+                                         if (member == ctx.arg(2)) {
+                                           found = true;
+                                           return false;
+                                         }
+                                         rank++;
+                                         return true;
+                                       });
+  if (!ctx.Check(status)) return;
+  if (!found) return ctx.reply().NullBulk();
+  ctx.reply().Integer(rank);
+}
+
+void ZRank(Ctx& ctx) { RankCommand(ctx, false); }
+void ZRevRank(Ctx& ctx) { RankCommand(ctx, true); }
+
+// ZREMRANGEBYRANK / BYSCORE / BYLEX key a b.
+void RemoveRangeCommand(Ctx& ctx, RangeSpec::Type type, std::string_view event) {
+  RangeSpec range;
+  range.type = type;
+  if (type == RangeSpec::kRank) {
+    auto start = ctx.Int(2);
+    if (!start) return;
+    auto stop = ctx.Int(3);
+    if (!stop) return;
+    range.start = *start;
+    range.stop = *stop;
+  } else if (type == RangeSpec::kScore ? !ParseScoreRange(ctx, 2, 3, range)
+                                       : !ParseLexRange(ctx, 2, 3, range)) {
+    return;
+  }
+  auto meta = ctx.store().Lookup(ctx.db(), ctx.arg(1), RedisType::kZSet);
+  if (!meta) return ctx.Error(meta.error());
+  if (!*meta) return ctx.reply().Integer(0);
+  auto items = ReadRange(ctx.store(), ctx.db(), ctx.arg(1), range);
+  if (!items) return ctx.Error(items.error());
+  ZChanges changes;
+  for (const auto& item : *items) changes.emplace_back(item.first, std::nullopt);
+  auto changed = ctx.store().ZChange(ctx.db(), ctx.arg(1), changes);
+  if (!changed) return ctx.Error(changed.error());
+  ReportRemoved(ctx.server(), ctx.db(), ctx.arg(1), changed->removed, (*meta)->size, event);
+  ctx.reply().Integer(static_cast<int64_t>(changed->removed));
+}
+
+void ZRemRangeByRank(Ctx& ctx) { RemoveRangeCommand(ctx, RangeSpec::kRank, "zremrangebyrank"); }
+void ZRemRangeByScore(Ctx& ctx) { RemoveRangeCommand(ctx, RangeSpec::kScore, "zremrangebyscore"); }
+void ZRemRangeByLex(Ctx& ctx) { RemoveRangeCommand(ctx, RangeSpec::kLex, "zremrangebylex"); }
+
+// --- pops ---
+
+// Removes and returns up to `count` lowest (highest when `max`) members of `key`, with the
+// events; nullopt when the key is absent. Runs on the key's owner.
+Result<std::optional<Scored>> PopFrom(Server& server, tiers::TypedStore& store, int db,
+                                      const std::string& key, bool max, uint64_t count) {
+  auto meta = store.Lookup(db, key, RedisType::kZSet);
+  if (!meta) return Err(meta.error());
+  if (!*meta) return std::optional<Scored>();
+  Scored popped;
+  if (count == 0) return std::optional<Scored>(popped);
+  Status status = store.ScanZSet(db, key, max, std::nullopt, [&](std::string_view m, double s) {
+    popped.emplace_back(m, s);
+    return popped.size() < count;
+  });
+  if (!status.ok()) return Err(status);
+  ZChanges changes;
+  for (const auto& item : popped) changes.emplace_back(item.first, std::nullopt);
+  auto changed = store.ZChange(db, key, changes);
+  if (!changed) return Err(changed.error());
+  ReportRemoved(server, db, key, changed->removed, (*meta)->size, max ? "zpopmax" : "zpopmin");
+  return std::optional<Scored>(std::move(popped));
+}
+
+// ZPOPMIN / ZPOPMAX key [count]: flat pairs, nested in RESP3 when a count was given.
+void PopCommand(Ctx& ctx, bool max) {
+  if (ctx.argc() > 3) return ctx.SyntaxError();
+  std::optional<int64_t> count;
+  if (ctx.argc() == 3) {
+    count = ctx.IntInRange(2, 0, INT64_MAX);
+    if (!count) return;
+  }
+  auto popped = PopFrom(ctx.server(), ctx.store(), ctx.db(), ctx.arg(1), max,
+                        static_cast<uint64_t>(count.value_or(1)));
+  if (!popped) return ctx.Error(popped.error());
+  const Scored items = *popped ? **popped : Scored();
+  if (count && ctx.resp3()) return ReplyScored(ctx, items, true);
+  ctx.reply().ArrayHeader(static_cast<int64_t>(items.size() * 2));
+  for (const auto& [member, score] : items) {
+    ctx.reply().Bulk(member);
+    ctx.reply().Double(score);
+  }
+}
+
+void ZPopMin(Ctx& ctx) { PopCommand(ctx, false); }
+void ZPopMax(Ctx& ctx) { PopCommand(ctx, true); }
+
+struct Popped {
+  std::string key;
+  Scored items;
+};
+
+// Pops from the first non-empty key of `keys`, each reached on its owner.
+Result<std::optional<Popped>> PopFirst(Ctx& ctx, const std::vector<std::string>& keys, bool max,
+                                       uint64_t count) {
+  const int db = ctx.db();
+  Server& server = ctx.server();
+  for (const std::string& key : keys) {
+    auto popped = OnKey<std::optional<Scored>>(ctx, key, [&](tiers::TypedStore& store) {
+      return PopFrom(server, store, db, key, max, count);
+    });
+    if (!popped) return Err(popped.error());
+    if (*popped) return std::optional<Popped>(Popped{key, std::move(**popped)});
+  }
+  return std::optional<Popped>();
+}
+
+// BZPOPMIN / BZPOPMAX key [key ...] timeout: [key, member, score].
+void BlockingPopCommand(Ctx& ctx, bool max) {
+  auto deadline = ctx.BlockingDeadline(ctx.argc() - 1);
+  if (!deadline) return;
+  std::vector<std::string> keys(ctx.args().begin() + 1, ctx.args().end() - 1);
+  auto popped = PopFirst(ctx, keys, max, 1);
+  if (!popped) return ctx.Error(popped.error());
+  if (!*popped) {
+    if (!ctx.may_block()) return ctx.reply().NullArray();
+    return ctx.Block(std::move(keys), *deadline, Ctx::TimeoutReply::kNullArray);
+  }
+  TK_ASSERT((*popped)->items.size() == 1);
+  ctx.reply().ArrayHeader(3);
+  ctx.reply().Bulk((*popped)->key);
+  ctx.reply().Bulk((*popped)->items.front().first);
+  ctx.reply().Double((*popped)->items.front().second);
+}
+
+void BZPopMin(Ctx& ctx) { BlockingPopCommand(ctx, false); }
+void BZPopMax(Ctx& ctx) { BlockingPopCommand(ctx, true); }
+
+// The key positions of ZMPOP (numkeys at 1) and BZMPOP (numkeys at 2).
+std::optional<std::string> MPopKeys(const std::vector<std::string>& args, size_t numkeys_at,
+                                    std::vector<int>& positions) {
+  int64_t numkeys = 0;
+  if (args.size() <= numkeys_at || !ParseInt64(args[numkeys_at], numkeys) || numkeys < 1) {
+    return "ERR numkeys should be greater than 0";
+  }
+  if (static_cast<uint64_t>(numkeys) >= args.size() - numkeys_at - 1) return "ERR syntax error";
+  for (int64_t i = 1; i <= numkeys; i++) positions.push_back(static_cast<int>(numkeys_at + i));
+  return std::nullopt;
+}
+std::optional<std::string> ZMPopKeys(const std::vector<std::string>& args,
+                                     std::vector<int>& positions) {
+  return MPopKeys(args, 1, positions);
+}
+std::optional<std::string> BZMPopKeys(const std::vector<std::string>& args,
+                                      std::vector<int>& positions) {
+  return MPopKeys(args, 2, positions);
+}
+
+// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]; BZMPOP timeout numkeys ... (`blocking`).
+void MPop(Ctx& ctx, size_t numkeys_at, bool blocking) {
+  std::vector<int> positions;
+  if (auto error = MPopKeys(ctx.args(), numkeys_at, positions)) return ctx.reply().Error(*error);
+  const size_t where_at = numkeys_at + positions.size() + 1;
+  bool max = false;
+  if (ctx.Is(where_at, "max")) {
+    max = true;
+  } else if (!ctx.Is(where_at, "min")) {
+    return ctx.SyntaxError();
+  }
+  std::optional<int64_t> count;
+  for (size_t i = where_at + 1; i < ctx.argc(); i++) {
+    if (count || i + 1 >= ctx.argc() || !ctx.Is(i, "count")) return ctx.SyntaxError();
+    count = ctx.IntInRange(++i, 1, INT64_MAX, "ERR count should be greater than 0");
+    if (!count) return;
+  }
+  std::optional<Deadline> deadline;
+  if (blocking) {
+    deadline = ctx.BlockingDeadline(1);
+    if (!deadline) return;
+  }
+  std::vector<std::string> keys;
+  for (int position : positions) keys.push_back(ctx.arg(static_cast<size_t>(position)));
+  auto popped = PopFirst(ctx, keys, max, static_cast<uint64_t>(count.value_or(1)));
+  if (!popped) return ctx.Error(popped.error());
+  if (!*popped) {
+    if (blocking && ctx.may_block()) {
+      return ctx.Block(std::move(keys), *deadline, Ctx::TimeoutReply::kNullArray);
+    }
+    return ctx.reply().NullArray();
+  }
+  ctx.reply().ArrayHeader(2);
+  ctx.reply().Bulk((*popped)->key);
+  ReplyPairs(ctx, (*popped)->items);
+}
+
+void ZMPop(Ctx& ctx) { MPop(ctx, 1, false); }
+void BZMPop(Ctx& ctx) { MPop(ctx, 2, true); }
+
+// --- random members and scans ---
+
+// The members at the sorted, distinct `positions` (member byte order), in one scan.
+Result<Scored> ReadPositions(tiers::TypedStore& store, int db, std::string_view key,
+                             const std::vector<uint64_t>& positions) {
+  Scored out;
+  uint64_t position = 0;
+  size_t next = 0;
+  Status status = store.ScanZSetMembers(db, key, "", [&](std::string_view member, double score) {
+    if (next < positions.size() && positions[next] == position) {
+      out.emplace_back(member, score);
+      next++;
+    }
+    position++;
+    return next < positions.size();
+  });
+  if (!status.ok()) return Err(status);
+  if (out.size() != positions.size()) {
+    return Err(StatusCode::kCorruption, "sorted set holds fewer members than its size says");
+  }
+  return out;
+}
+
+// A guard against one ZRANDMEMBER reply exhausting the node's memory.
+constexpr uint64_t kMaxRandomReplyElements = uint64_t{1} << 24;
+
+// ZRANDMEMBER key [count [WITHSCORES]].
+void ZRandMember(Ctx& ctx) {
+  if (ctx.argc() > 4 || (ctx.argc() == 4 && !ctx.Is(3, "withscores"))) return ctx.SyntaxError();
+  std::optional<int64_t> count;
+  if (ctx.argc() >= 3) {
+    count = collections::RandomCount(ctx, 2);
+    if (!count) return;
+  }
+  const bool with_scores = ctx.argc() == 4;
+  auto meta = ctx.store().Lookup(ctx.db(), ctx.arg(1), RedisType::kZSet);
+  if (!meta) return ctx.Error(meta.error());
+  if (!*meta) return count ? ctx.reply().ArrayHeader(0) : ctx.reply().NullBulk();
+  const uint64_t size = (*meta)->size;
+  Env& env = ctx.env();
+  if (!count) {
+    auto items = ReadPositions(ctx.store(), ctx.db(), ctx.arg(1),
+                               {collections::RandomBelow(env, size)});
+    if (!items) return ctx.Error(items.error());
+    return ctx.reply().Bulk(items->front().first);
+  }
+  const bool repeats = *count < 0;
+  const uint64_t wanted = repeats ? static_cast<uint64_t>(-*count) : static_cast<uint64_t>(*count);
+  if (!repeats && wanted >= size) {
+    auto all = ReadPositions(ctx.store(), ctx.db(), ctx.arg(1), [&] {
+      std::vector<uint64_t> every(size);
+      for (uint64_t i = 0; i < size; i++) every[i] = i;
+      return every;
+    }());
+    if (!all) return ctx.Error(all.error());
+    return ReplyScored(ctx, *all, with_scores);
+  }
+  if (wanted > kMaxRandomReplyElements) return ctx.reply().Error("ERR value is out of range");
+  std::vector<uint64_t> draws =
+      repeats ? std::vector<uint64_t>() : collections::SampleDistinct(env, size, wanted);
+  for (uint64_t i = 0; repeats && i < wanted; i++) draws.push_back(collections::RandomBelow(env, size));
+  std::vector<uint64_t> positions = draws;
+  std::sort(positions.begin(), positions.end());
+  positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+  auto entries = ReadPositions(ctx.store(), ctx.db(), ctx.arg(1), positions);
+  if (!entries) return ctx.Error(entries.error());
+  Scored out;
+  for (uint64_t draw : draws) {
+    const auto at = static_cast<size_t>(
+        std::lower_bound(positions.begin(), positions.end(), draw) - positions.begin());
+    out.push_back((*entries)[at]);
+  }
+  ReplyScored(ctx, out, with_scores);
+}
+
+// The cursor of a member: its first 8 bytes (zero-padded), big-endian (as HSCAN/SSCAN's).
+uint64_t CursorOf(std::string_view member) {
+  uint64_t cursor = 0;
+  for (size_t i = 0; i < 8; i++) {
+    cursor = (cursor << 8) | (i < member.size() ? static_cast<unsigned char>(member[i]) : 0u);
+  }
+  return cursor;
+}
+
+// The smallest byte string whose cursor is `cursor`.
+std::string MemberOfCursor(uint64_t cursor) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; i--, cursor >>= 8) out[static_cast<size_t>(i)] = static_cast<char>(cursor);
+  while (!out.empty() && out.back() == '\0') out.pop_back();
+  return out;
+}
+
+// Redis's parseScanCursorOrReply (strtoul): digits after an optional sign, "" as 0.
+std::optional<uint64_t> ParseCursor(std::string_view text) {
+  const bool negative = text.starts_with('-');
+  const bool sign = negative || text.starts_with('+');
+  std::string_view digits = text.substr(sign ? 1 : 0);
+  if (sign && digits.empty()) return std::nullopt;
+  uint64_t cursor = 0;
+  for (char c : digits) {
+    const auto digit = static_cast<uint64_t>(c - '0');
+    if (c < '0' || c > '9' || cursor > (UINT64_MAX - digit) / 10) return std::nullopt;
+    cursor = cursor * 10 + digit;
+  }
+  return negative ? 0 - cursor : cursor;
+}
+
+// ZSCAN key cursor [MATCH pattern] [COUNT count]: members in byte order, scores as bulk strings.
+void ZScan(Ctx& ctx) {
+  std::optional<uint64_t> cursor = ParseCursor(ctx.arg(2));
+  if (!cursor) return ctx.reply().Error("ERR invalid cursor");
+  auto meta = ctx.store().Lookup(ctx.db(), ctx.arg(1), RedisType::kZSet);
+  if (!meta) return ctx.Error(meta.error());
+  Scored page;
+  uint64_t next_cursor = 0;
+  if (*meta) {
+    int64_t count = 10;
+    std::optional<std::string> pattern;
+    for (size_t i = 3; i < ctx.argc(); i += 2) {
+      if (i + 1 >= ctx.argc()) return ctx.SyntaxError();
+      if (ctx.Is(i, "count")) {
+        std::optional<int64_t> value = ctx.Int(i + 1);
+        if (!value) return;
+        if (*value < 1) return ctx.SyntaxError();
+        count = *value;
+      } else if (ctx.Is(i, "match")) {
+        pattern = ctx.arg(i + 1);
+        if (*pattern == "*") pattern.reset();
+      } else {
+        return ctx.SyntaxError();
+      }
+    }
+    Status status = ctx.store().ScanZSetMembers(
+        ctx.db(), ctx.arg(1), MemberOfCursor(*cursor), [&](std::string_view member, double score) {
+          const uint64_t here = CursorOf(member);
+          // Stop only where the cursor moves on, so resuming cannot loop.
+          if (page.size() >= static_cast<uint64_t>(count) && here != *cursor) {
+            next_cursor = here;
+            return false;
+          }
+          page.emplace_back(member, score);
+          return true;
+        });
+    if (!ctx.Check(status)) return;
+    if (pattern) {
+      std::erase_if(page, [&](const auto& item) { return !GlobMatch(*pattern, item.first, false); });
+    }
+  }
+  ctx.reply().ArrayHeader(2);
+  ctx.reply().Bulk(std::to_string(next_cursor));
+  ctx.reply().ArrayHeader(static_cast<int64_t>(page.size() * 2));
+  for (const auto& [member, score] : page) {
+    ctx.reply().Bulk(member);
+    ctx.reply().Bulk(FormatDouble(score));
+  }
+}
+
+// --- set operations over several keys ---
+
+using ScoreMap = std::map<std::string, double, std::less<>>;
+
+// Every member of `key` with its score, from its owner: a sorted set, or a set (score 1);
+// nullopt when absent; WRONGTYPE for other types.
+Result<std::optional<ScoreMap>> ReadSource(Ctx& ctx, const std::string& key) {
+  const int db = ctx.db();
+  return OnKey<std::optional<ScoreMap>>(
+      ctx, key, [&](tiers::TypedStore& store) -> Result<std::optional<ScoreMap>> {
+        auto meta = store.Lookup(db, key);
+        if (!meta) return Err(meta.error());
+        if (!*meta) return std::optional<ScoreMap>();
+        ScoreMap out;
+        Status status = Status::Ok();
+        if ((*meta)->type == RedisType::kZSet) {
+          status = store.ScanZSetMembers(db, key, "", [&](std::string_view m, double s) {
+            out.emplace(m, s);
+            return true;
+          });
+        } else if ((*meta)->type == RedisType::kSet) {
+          status = store.ScanMembers(db, key, RedisType::kSet, "",
+                                     [&](std::string_view m, std::string_view) {
+                                       out.emplace(m, 1.0);
+                                       return true;
+                                     });
+        } else {
+          return Err(tiers::WrongType());
+        }
+        if (!status.ok()) return Err(status);
+        return std::optional<ScoreMap>(std::move(out));
+      });
+}
+
+enum class SetOp { kUnion, kInter, kDiff };
+enum class Aggregate { kSum, kMin, kMax };
+
+// Redis's zunionInterAggregate (NaN from inf + -inf is 0).
+double Combine(Aggregate aggregate, double a, double b) {
+  switch (aggregate) {
+    case Aggregate::kSum: {
+      const double sum = a + b;
+      return std::isnan(sum) ? 0 : sum;
+    }
+    case Aggregate::kMin: return std::min(a, b);
+    case Aggregate::kMax: return std::max(a, b);
+  }
+  return a;
+}
+
+// The key positions of ZUNION/ZINTER/ZDIFF (numkeys at 1), their STORE forms (at 2, destination
+// at 1) and ZINTERCARD, with Redis's errors.
+std::optional<std::string> SetOpKeys(const std::vector<std::string>& args, size_t numkeys_at,
+                                     std::vector<int>& positions) {
+  int64_t numkeys = 0;
+  if (args.size() <= numkeys_at || !ParseInt64(args[numkeys_at], numkeys)) {
+    return "ERR value is not an integer or out of range";
+  }
+  if (numkeys < 1) {
+    return "ERR at least 1 input key is needed for '" + ToLower(args[0]) + "' command";
+  }
+  if (static_cast<uint64_t>(numkeys) > args.size() - numkeys_at - 1) return "ERR syntax error";
+  if (numkeys_at == 2) positions.push_back(1);
+  for (int64_t i = 1; i <= numkeys; i++) positions.push_back(static_cast<int>(numkeys_at + i));
+  return std::nullopt;
+}
+std::optional<std::string> SetOpReadKeys(const std::vector<std::string>& args,
+                                         std::vector<int>& positions) {
+  return SetOpKeys(args, 1, positions);
+}
+std::optional<std::string> SetOpStoreKeys(const std::vector<std::string>& args,
+                                          std::vector<int>& positions) {
+  return SetOpKeys(args, 2, positions);
+}
+std::optional<std::string> ZInterCardKeys(const std::vector<std::string>& args,
+                                          std::vector<int>& positions) {
+  int64_t numkeys = 0;
+  if (args.size() < 2 || !ParseInt64(args[1], numkeys) || numkeys < 1) {
+    return "ERR numkeys should be greater than 0";
+  }
+  if (static_cast<uint64_t>(numkeys) > args.size() - 2) {
+    return "ERR Number of keys can't be greater than number of args";
+  }
+  for (int64_t i = 0; i < numkeys; i++) positions.push_back(static_cast<int>(2 + i));
+  return std::nullopt;
+}
+
+// Computes `op` over `keys` with `weights` (nullopt: the first error, in key order).
+Result<Scored> Compute(Ctx& ctx, SetOp op, const std::vector<std::string>& keys,
+                       const std::vector<double>& weights, Aggregate aggregate) {
+  std::vector<std::optional<ScoreMap>> sources;
+  for (const std::string& key : keys) {
+    auto source = ReadSource(ctx, key);
+    if (!source) return Err(source.error());
+    sources.push_back(std::move(*source));
+  }
+  auto weighted = [&](size_t i, double score) {
+    const double value = score * weights[i];
+    return std::isnan(value) ? 0.0 : value;
+  };
+  ScoreMap result;
+  if (op == SetOp::kUnion) {
+    for (size_t i = 0; i < sources.size(); i++) {
+      if (!sources[i]) continue;
+      for (const auto& [member, score] : *sources[i]) {
+        auto [it, fresh] = result.emplace(member, weighted(i, score));
+        if (!fresh) it->second = Combine(aggregate, it->second, weighted(i, score));
+      }
+    }
+  } else if (sources[0]) {
+    for (const auto& [member, score] : *sources[0]) {
+      double value = weighted(0, score);
+      bool keep = true;
+      for (size_t i = 1; i < sources.size() && keep; i++) {
+        const auto found = sources[i] ? sources[i]->find(member) : ScoreMap::const_iterator();
+        const bool held = sources[i] && found != sources[i]->end();
+        if (op == SetOp::kDiff) {
+          keep = !held;
+        } else {
+          keep = held;
+          if (held) value = Combine(aggregate, value, weighted(i, found->second));
+        }
+      }
+      if (keep) result.emplace(member, value);
+    }
+  }
+  Scored out(result.begin(), result.end());
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.second < b.second;  // ties stay in member order
+  });
+  return out;
+}
+
+// ZUNION/ZINTER/ZDIFF [STORE]: numkeys at `numkeys_at`, destination at 1 when it is 2.
+void SetOpCommand(Ctx& ctx, SetOp op, size_t numkeys_at, std::string_view event) {
+  std::vector<int> positions;
+  if (auto error = SetOpKeys(ctx.args(), numkeys_at, positions)) return ctx.reply().Error(*error);
+  const bool store = numkeys_at == 2;
+  std::vector<std::string> keys;
+  for (size_t p = store ? 1 : 0; p < positions.size(); p++) {
+    keys.push_back(ctx.arg(static_cast<size_t>(positions[p])));
+  }
+  std::vector<double> weights(keys.size(), 1.0);
+  Aggregate aggregate = Aggregate::kSum;
+  bool with_scores = false;
+  for (size_t i = numkeys_at + keys.size() + 1; i < ctx.argc(); i++) {
+    const size_t left = ctx.argc() - i - 1;
+    if (op != SetOp::kDiff && ctx.Is(i, "weights") && left >= keys.size()) {
+      for (size_t w = 0; w < keys.size(); w++) {
+        if (!ParseDouble(ctx.arg(i + 1 + w), weights[w])) {
+          return ctx.reply().Error("ERR weight value is not a float");
+        }
+      }
+      i += keys.size();
+    } else if (op != SetOp::kDiff && ctx.Is(i, "aggregate") && left >= 1) {
+      if (ctx.Is(i + 1, "sum")) aggregate = Aggregate::kSum;
+      else if (ctx.Is(i + 1, "min")) aggregate = Aggregate::kMin;
+      else if (ctx.Is(i + 1, "max")) aggregate = Aggregate::kMax;
+      else return ctx.SyntaxError();
+      i++;
+    } else if (!store && ctx.Is(i, "withscores")) {
+      with_scores = true;
+    } else {
+      return ctx.SyntaxError();
+    }
+  }
+  auto result = Compute(ctx, op, keys, weights, aggregate);
+  if (!result) return ctx.Error(result.error());
+  if (!store) return ReplyScored(ctx, *result, with_scores);
+  auto stored = StoreScored(ctx, ctx.arg(1), *result, event);
+  if (!stored) return ctx.Error(stored.error());
+  ctx.reply().Integer(*stored);
+}
+
+void ZUnion(Ctx& ctx) { SetOpCommand(ctx, SetOp::kUnion, 1, ""); }
+void ZInter(Ctx& ctx) { SetOpCommand(ctx, SetOp::kInter, 1, ""); }
+void ZDiff(Ctx& ctx) { SetOpCommand(ctx, SetOp::kDiff, 1, ""); }
+void ZUnionStore(Ctx& ctx) { SetOpCommand(ctx, SetOp::kUnion, 2, "zunionstore"); }
+void ZInterStore(Ctx& ctx) { SetOpCommand(ctx, SetOp::kInter, 2, "zinterstore"); }
+void ZDiffStore(Ctx& ctx) { SetOpCommand(ctx, SetOp::kDiff, 2, "zdiffstore"); }
+
+// ZINTERCARD numkeys key [key ...] [LIMIT limit].
+void ZInterCard(Ctx& ctx) {
+  std::vector<int> positions;
+  if (auto error = ZInterCardKeys(ctx.args(), positions)) return ctx.reply().Error(*error);
+  const size_t end = 2 + positions.size();
+  uint64_t limit = 0;
+  for (size_t i = end; i < ctx.argc(); i++) {
+    if (!ctx.Is(i, "limit") || i + 1 >= ctx.argc()) return ctx.SyntaxError();
+    int64_t value = 0;
+    if (!ParseInt64(ctx.arg(i + 1), value) || value < 0) {
+      return ctx.reply().Error("ERR LIMIT can't be negative");
+    }
+    limit = static_cast<uint64_t>(value);
+    i++;
+  }
+  std::vector<std::string> keys(ctx.args().begin() + 2,
+                                ctx.args().begin() + static_cast<std::ptrdiff_t>(end));
+  auto result = Compute(ctx, SetOp::kInter, keys, std::vector<double>(keys.size(), 1.0),
+                        Aggregate::kSum);
+  if (!result) return ctx.Error(result.error());
+  uint64_t count = result->size();
+  if (limit > 0) count = std::min(count, limit);
+  ctx.reply().Integer(static_cast<int64_t>(count));
+}
+
+}  // namespace
+
+void RegisterSortedSetCommands(CommandTable& table) {
+  constexpr uint64_t kZ = kAclSortedSet;
+  auto add = [&](std::string_view name, int arity, uint32_t flags, KeySpec keys, Handler handler,
+                 std::string_view since, std::string_view summary) {
+    table.Add(MakeCommand(name, arity, flags, kZ, keys, handler, "sorted-set", since, summary));
+  };
+  auto add_fn = [&](std::string_view name, int arity, uint32_t flags, KeysFn keys_fn,
+                    Handler handler, std::string_view since, std::string_view summary) {
+    CommandSpec spec = MakeCommand(name, arity, flags, kZ, {}, handler, "sorted-set", since, summary);
+    spec.keys_fn = keys_fn;
+    table.Add(std::move(spec));
+  };
+  const KeySpec one{1, 1, 1};
+  constexpr uint32_t kReadFast = kCmdReadonly | kCmdFast;
+  constexpr uint32_t kBlocking = kCmdWrite | kCmdNoScript | kCmdBlocking;
+  add("zadd", -4, kCmdWrite | kCmdDenyOom | kCmdFast, one, ZAdd, "1.2.0",
+      "Add one or more members to a sorted set, or update its score if it already exists");
+  add("zincrby", 4, kCmdWrite | kCmdDenyOom | kCmdFast, one, ZIncrBy, "1.2.0",
+      "Increment the score of a member in a sorted set");
+  add("zrem", -3, kCmdWrite | kCmdFast, one, ZRem, "1.2.0",
+      "Remove one or more members from a sorted set");
+  add("zcard", 2, kReadFast, one, ZCard, "1.2.0", "Get the number of members in a sorted set");
+  add("zscore", 3, kReadFast, one, ZScore, "1.2.0",
+      "Get the score associated with the given member in a sorted set");
+  add("zmscore", -3, kReadFast, one, ZMScore, "6.2.0",
+      "Get the score associated with the given members in a sorted set");
+  add("zcount", 4, kReadFast, one, ZCount, "2.0.0",
+      "Count the members in a sorted set with scores within the given values");
+  add("zlexcount", 4, kReadFast, one, ZLexCount, "2.8.9",
+      "Count the number of members in a sorted set between a given lexicographical range");
+  add("zrank", 3, kReadFast, one, ZRank, "2.0.0",
+      "Determine the index of a member in a sorted set");
+  add("zrevrank", 3, kReadFast, one, ZRevRank, "2.0.0",
+      "Determine the index of a member in a sorted set, with scores ordered from high to low");
+  add("zrange", -4, kCmdReadonly, one, ZRange, "1.2.0",
+      "Return a range of members in a sorted set");
+  add("zrangestore", -5, kCmdWrite | kCmdDenyOom, {1, 2, 1}, ZRangeStore, "6.2.0",
+      "Store a range of members from sorted set into another key");
+  add("zrevrange", -4, kCmdReadonly, one, ZRevRange, "1.2.0",
+      "Return a range of members in a sorted set, by index, with scores ordered from high to low");
+  add("zrangebyscore", -4, kCmdReadonly, one, ZRangeByScore, "1.0.5",
+      "Return a range of members in a sorted set, by score");
+  add("zrevrangebyscore", -4, kCmdReadonly, one, ZRevRangeByScore, "2.2.0",
+      "Return a range of members in a sorted set, by score, with scores ordered from high to low");
+  add("zrangebylex", -4, kCmdReadonly, one, ZRangeByLex, "2.8.9",
+      "Return a range of members in a sorted set, by lexicographical range");
+  add("zrevrangebylex", -4, kCmdReadonly, one, ZRevRangeByLex, "2.8.9",
+      "Return a range of members in a sorted set, by lexicographical range, ordered from higher "
+      "to lower strings.");
+  add("zremrangebyrank", 4, kCmdWrite, one, ZRemRangeByRank, "2.0.0",
+      "Remove all members in a sorted set within the given indexes");
+  add("zremrangebyscore", 4, kCmdWrite, one, ZRemRangeByScore, "1.2.0",
+      "Remove all members in a sorted set within the given scores");
+  add("zremrangebylex", 4, kCmdWrite, one, ZRemRangeByLex, "2.8.9",
+      "Remove all members in a sorted set between the given lexicographical range");
+  add("zpopmin", -2, kCmdWrite | kCmdFast, one, ZPopMin, "5.0.0",
+      "Remove and return members with the lowest scores in a sorted set");
+  add("zpopmax", -2, kCmdWrite | kCmdFast, one, ZPopMax, "5.0.0",
+      "Remove and return members with the highest scores in a sorted set");
+  add("bzpopmin", -3, kBlocking | kCmdFast, {1, -2, 1}, BZPopMin, "5.0.0",
+      "Remove and return the member with the lowest score from one or more sorted sets, or block "
+      "until one is available");
+  add("bzpopmax", -3, kBlocking | kCmdFast, {1, -2, 1}, BZPopMax, "5.0.0",
+      "Remove and return the member with the highest score from one or more sorted sets, or "
+      "block until one is available");
+  add_fn("zmpop", -4, kCmdWrite, ZMPopKeys, ZMPop, "7.0.0",
+         "Remove and return members with scores in a sorted set");
+  add_fn("bzmpop", -5, kBlocking, BZMPopKeys, BZMPop, "7.0.0",
+         "Remove and return members with scores in a sorted set or block until one is available");
+  add("zrandmember", -2, kCmdReadonly, one, ZRandMember, "6.2.0",
+      "Get one or multiple random elements from a sorted set");
+  add("zscan", -3, kCmdReadonly, one, ZScan, "2.8.0",
+      "Incrementally iterate sorted sets elements and associated scores");
+  add_fn("zunion", -3, kCmdReadonly, SetOpReadKeys, ZUnion, "6.2.0", "Add multiple sorted sets");
+  add_fn("zinter", -3, kCmdReadonly, SetOpReadKeys, ZInter, "6.2.0",
+         "Intersect multiple sorted sets");
+  add_fn("zdiff", -3, kCmdReadonly, SetOpReadKeys, ZDiff, "6.2.0", "Subtract multiple sorted sets");
+  add_fn("zunionstore", -4, kCmdWrite | kCmdDenyOom, SetOpStoreKeys, ZUnionStore, "2.0.0",
+         "Add multiple sorted sets and store the resulting sorted set in a new key");
+  add_fn("zinterstore", -4, kCmdWrite | kCmdDenyOom, SetOpStoreKeys, ZInterStore, "2.0.0",
+         "Intersect multiple sorted sets and store the resulting sorted set in a new key");
+  add_fn("zdiffstore", -4, kCmdWrite | kCmdDenyOom, SetOpStoreKeys, ZDiffStore, "6.2.0",
+         "Subtract multiple sorted sets and store the resulting sorted set in a new key");
+  add_fn("zintercard", -3, kCmdReadonly, ZInterCardKeys, ZInterCard, "7.0.0",
+         "Intersect multiple sorted sets and return the cardinality of the result");
+}
 
 }  // namespace tierkv::server
