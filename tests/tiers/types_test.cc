@@ -1,7 +1,8 @@
 // Redis type encoding on the engine: slots, strings, hashes, lists, WRONGTYPE, O(1) DEL with
 // background reclamation, lazy expiry, and persistence across reopen; the middle list commands
 // (Redis's answers, the records they write, a random model check); and huge collections (DEL
-// cost independent of size, reclamation, range reads near the end, a bounded memtable).
+// cost independent of size, reclamation, range reads near the end, a bounded memtable); the
+// sorted-set building blocks (ZChange, ScanZSet both ways) against a model.
 #include "tiers/types.h"
 
 #include <doctest/doctest.h>
@@ -9,6 +10,9 @@
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <limits>
+#include <map>
+#include <optional>
 
 #include "core/random.h"
 #include "tests/env_harness.h"
@@ -931,6 +935,120 @@ TEST_CASE("types: the expiry index survives a reopen; Flush and CopyKey keep it 
       CHECK(CountExpiryRecords(engine) == 0);
     });
   });
+}
+
+}  // namespace
+}  // namespace tierkv::tiers
+
+// --- sorted-set building blocks (ScanZSet, ScanZSetMembers, ZChange) ---
+
+namespace tierkv::tiers {
+namespace {
+
+using ScoredPairs = std::vector<std::pair<std::string, double>>;
+
+// The members ScanZSet visits (all of them) from `from` in one direction.
+ScoredPairs ScanAll(TypedStore& store, std::string_view key, bool reverse,
+                    std::optional<double> from) {
+  ScoredPairs out;
+  Status status = store.ScanZSet(0, key, reverse, from, [&](std::string_view m, double s) {
+    out.emplace_back(m, s);
+    return true;
+  });
+  REQUIRE(status.ok());
+  return out;
+}
+
+TEST_CASE("types: ZChange and ScanZSet in both directions, from any score") {
+  testing::RunInBoth(1, [](Env& env, const std::string& dir) {
+    WithStore(env, dir, [](Engine&, TypedStore& store) {
+      const double inf = std::numeric_limits<double>::infinity();
+      auto changed = store.ZChange(0, "z", {{"b", 1.0}, {"", 1.0}, {"n", -inf}, {"p", inf},
+                                            {"c", 2.0}, {"c", 3.0}, {"gone", 5.0},
+                                            {"gone", std::nullopt}});
+      REQUIRE(changed.has_value());
+      CHECK(changed->added == 6);    // b, "", n, p, c, gone
+      CHECK(changed->updated == 1);  // c's second score
+      CHECK(changed->removed == 1);
+      CHECK(store.ZCard(0, "z").value() == 5);
+      const ScoredPairs forward{{"n", -inf}, {"", 1}, {"b", 1}, {"c", 3}, {"p", inf}};
+      CHECK(ScanAll(store, "z", false, std::nullopt) == forward);
+      CHECK(ScanAll(store, "z", true, std::nullopt) ==
+            ScoredPairs(forward.rbegin(), forward.rend()));
+      CHECK(ScanAll(store, "z", false, 1.0) == ScoredPairs(forward.begin() + 1, forward.end()));
+      CHECK(ScanAll(store, "z", false, 1.5) == ScoredPairs(forward.begin() + 3, forward.end()));
+      // Reverse from a score: every member of that score, the empty member included.
+      CHECK(ScanAll(store, "z", true, 1.0) == ScoredPairs{{"b", 1}, {"", 1}, {"n", -inf}});
+      CHECK(ScanAll(store, "z", true, 0.5) == ScoredPairs{{"n", -inf}});
+      CHECK(ScanAll(store, "z", true, inf).size() == 5);
+      CHECK(ScanAll(store, "z", true, -inf) == ScoredPairs{{"n", -inf}});
+      CHECK(ScanAll(store, "nokey", true, std::nullopt).empty());
+      // An unchanged score writes nothing and counts nothing.
+      auto same = store.ZChange(0, "z", {{"b", 1.0}});
+      REQUIRE(same.has_value());
+      CHECK(same->added + same->updated + same->removed == 0);
+      // Members in byte order with their scores.
+      ScoredPairs by_member;
+      REQUIRE(store.ScanZSetMembers(0, "z", "b", [&](std::string_view m, double s) {
+                     by_member.emplace_back(m, s);
+                     return true;
+                   }).ok());
+      CHECK(by_member == ScoredPairs{{"b", 1}, {"c", 3}, {"n", -inf}, {"p", inf}});
+      // Removing everything deletes the key; the type is checked.
+      auto removed = store.ZChange(0, "z", {{"", std::nullopt}, {"b", std::nullopt},
+                                            {"c", std::nullopt}, {"n", std::nullopt},
+                                            {"p", std::nullopt}});
+      REQUIRE(removed.has_value());
+      CHECK(removed->removed == 5);
+      CHECK(store.Type(0, "z").value() == RedisType::kNone);
+      REQUIRE(store.Set(0, "s", "v").ok());
+      CHECK(store.ZChange(0, "s", {{"a", 1.0}}).error().message().starts_with("WRONGTYPE"));
+      CHECK(store.ScanZSet(0, "s", false, std::nullopt, [](std::string_view, double) {
+                   return true;
+                 }).message().starts_with("WRONGTYPE"));
+    });
+  });
+}
+
+TEST_CASE("types: random ZChange batches match a model in both scan directions") {
+  for (uint64_t seed : {1, 2, 3}) {
+    INFO("seed ", seed);
+    testing::RunInEnv(testing::EnvKind::kSimulation, 1, [&](Env& env, const std::string& dir) {
+      WithStore(env, dir, [&](Engine&, TypedStore& store) {
+        Prng random(seed);
+        std::map<std::string, double> model;
+        for (int step = 0; step < 300; step++) {
+          CAPTURE(step);
+          std::vector<std::pair<std::string, std::optional<double>>> changes;
+          const uint64_t batch = 1 + random.Uniform(6);
+          for (uint64_t i = 0; i < batch; i++) {
+            std::string member = "m" + std::to_string(random.Uniform(40));
+            std::optional<double> score;
+            if (!random.Chance(0.3)) score = static_cast<double>(random.Range(-5, 5)) / 2;
+            changes.emplace_back(member, score);
+          }
+          REQUIRE(store.ZChange(0, "z", changes).has_value());
+          for (const auto& [member, score] : changes) {
+            if (score) model[member] = *score;
+            else model.erase(member);
+          }
+          ScoredPairs expected(model.begin(), model.end());
+          std::stable_sort(expected.begin(), expected.end(),
+                           [](const auto& a, const auto& b) { return a.second < b.second; });
+          CHECK(store.ZCard(0, "z").value() == model.size());
+          CHECK(ScanAll(store, "z", false, std::nullopt) == expected);
+          CHECK(ScanAll(store, "z", true, std::nullopt) ==
+                ScoredPairs(expected.rbegin(), expected.rend()));
+          const double from = static_cast<double>(random.Range(-6, 6)) / 2;
+          ScoredPairs below;
+          for (auto it = expected.rbegin(); it != expected.rend(); ++it) {
+            if (it->second <= from) below.push_back(*it);
+          }
+          CHECK(ScanAll(store, "z", true, from) == below);
+        }
+      });
+    });
+  }
 }
 
 }  // namespace
