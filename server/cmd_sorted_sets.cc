@@ -662,8 +662,11 @@ void MPop(Ctx& ctx, size_t numkeys_at, bool blocking) {
   std::optional<int64_t> count;
   for (size_t i = where_at + 1; i < ctx.argc(); i++) {
     if (count || i + 1 >= ctx.argc() || !ctx.Is(i, "count")) return ctx.SyntaxError();
-    count = ctx.IntInRange(++i, 1, INT64_MAX, "ERR count should be greater than 0");
-    if (!count) return;
+    int64_t value = 0;  // Redis answers a non-number with the same error
+    if (!ParseInt64(ctx.arg(++i), value) || value < 1) {
+      return ctx.reply().Error("ERR count should be greater than 0");
+    }
+    count = value;
   }
   std::optional<Deadline> deadline;
   if (blocking) {
@@ -716,13 +719,16 @@ constexpr uint64_t kMaxRandomReplyElements = uint64_t{1} << 24;
 
 // ZRANDMEMBER key [count [WITHSCORES]].
 void ZRandMember(Ctx& ctx) {
-  if (ctx.argc() > 4 || (ctx.argc() == 4 && !ctx.Is(3, "withscores"))) return ctx.SyntaxError();
   std::optional<int64_t> count;
-  if (ctx.argc() >= 3) {
+  if (ctx.argc() >= 3) {  // the count is parsed before the options are checked, as in Redis
     count = collections::RandomCount(ctx, 2);
     if (!count) return;
   }
+  if (ctx.argc() > 4 || (ctx.argc() == 4 && !ctx.Is(3, "withscores"))) return ctx.SyntaxError();
   const bool with_scores = ctx.argc() == 4;
+  if (with_scores && (*count < INT64_MIN / 2 || *count > INT64_MAX / 2)) {
+    return ctx.reply().Error("ERR value is out of range");
+  }
   auto meta = ctx.store().Lookup(ctx.db(), ctx.arg(1), RedisType::kZSet);
   if (!meta) return ctx.Error(meta.error());
   if (!*meta) return count ? ctx.reply().ArrayHeader(0) : ctx.reply().NullBulk();

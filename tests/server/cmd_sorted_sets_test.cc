@@ -269,6 +269,7 @@ TEST_CASE("sorted sets: ZPOPMIN ZPOPMAX") {
     CHECK(c("EXISTS z") == ":0");
     CHECK(c("ZPOPMIN z") == "[]");
     CHECK(c("ZPOPMIN z -1") == "-ERR value is out of range, must be positive");
+    CHECK(c("ZPOPMIN z x") == "-ERR value is not an integer or out of range");
     CHECK(c("ZPOPMIN z 1 2") == "-ERR syntax error");
     CHECK(c("SET s v") == "OK");
     CHECK(c("ZPOPMIN s") == kWrongType);
@@ -292,6 +293,8 @@ TEST_CASE("sorted sets: ZMPOP across shards") {
         CHECK(c("ZMPOP 1 k1 FOO") == "-ERR syntax error");
         CHECK(c("ZMPOP 2 k1 MIN") == "-ERR syntax error");
         CHECK(c("ZMPOP 1 k1 MIN COUNT 0") == "-ERR count should be greater than 0");
+        CHECK(c("ZMPOP 1 k1 MIN COUNT x") == "-ERR count should be greater than 0");
+        CHECK(c("ZMPOP x k1 MIN") == "-ERR numkeys should be greater than 0");
         CHECK(c("ZMPOP 1 k1 MIN COUNT 1 COUNT 1") == "-ERR syntax error");
         CHECK(c("SET s v") == "OK");
         CHECK(c("ZMPOP 1 s MIN") == kWrongType);
@@ -416,6 +419,9 @@ TEST_CASE("sorted sets: ZRANDMEMBER") {
     CHECK(repeats.elements.size() == 14);
     CHECK(c("ZRANDMEMBER z 1 FOO") == "-ERR syntax error");
     CHECK(c("ZRANDMEMBER z x") == "-ERR value is not an integer or out of range");
+    CHECK(c("ZRANDMEMBER z x FOO") == "-ERR value is not an integer or out of range");
+    CHECK(c("ZRANDMEMBER z 4611686018427387904 WITHSCORES") == "-ERR value is out of range");
+    CHECK(c("ZRANDMEMBER z 4611686018427387903 WITHSCORES") == "[a, 1, b, 2, c, 3]");
     CHECK(c("SET s v") == "OK");
     CHECK(c("ZRANDMEMBER s") == kWrongType);
   });
