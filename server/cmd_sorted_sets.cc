@@ -272,7 +272,6 @@ void RangeCommand(Ctx& ctx, size_t key_at, std::optional<std::string> store_to,
   range.type = fixed.value_or(RangeSpec::kRank);
   range.reverse = reverse;
   bool with_scores = false;
-  bool has_limit = false;
   for (size_t i = key_at + 3; i < ctx.argc(); i++) {
     const size_t left = ctx.argc() - i - 1;
     if (!store_to && ctx.Is(i, "withscores")) {
@@ -284,7 +283,6 @@ void RangeCommand(Ctx& ctx, size_t key_at, std::optional<std::string> store_to,
       if (!limit) return;
       range.offset = *offset;
       range.limit = *limit;
-      has_limit = true;
       i += 2;
     } else if (!fixed && ctx.Is(i, "byscore")) {
       range.type = RangeSpec::kScore;
@@ -299,7 +297,7 @@ void RangeCommand(Ctx& ctx, size_t key_at, std::optional<std::string> store_to,
   if (with_scores && range.type == RangeSpec::kLex) {
     return ctx.reply().Error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
   }
-  if (has_limit && range.type == RangeSpec::kRank) {
+  if (range.limit != -1 && range.type == RangeSpec::kRank) {  // Redis lets "LIMIT x -1" pass
     return ctx.reply().Error(
         "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
   }

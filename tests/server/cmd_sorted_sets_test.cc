@@ -152,6 +152,7 @@ TEST_CASE("sorted sets: ZRANGE by rank, REV, WITHSCORES in RESP2 and RESP3") {
     CHECK(c("ZRANGE z a 1") == "-ERR value is not an integer or out of range");
     CHECK(c("ZRANGE z 0 1 LIMIT 0 1") ==
           "-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+    CHECK(c("ZRANGE z 0 1 LIMIT 5 -1") == "[a, b]");  // Redis only refuses a limit other than -1
     CHECK(c("ZRANGE z 0 1 FOO") == "-ERR syntax error");
     CHECK(c("ZREVRANGE z 0 1 REV") == "-ERR syntax error");
     CHECK(c("SET s v") == "OK");
