@@ -99,6 +99,10 @@ Status Engine::Recover() {
     std::string errors;
     for (uint64_t slot = 0; slot < kSuperblockPages && slot < file_->size_pages(); slot++) {
       Status read = file_->Read(slot, page.span().first<kPageSize>());
+      // A slot that cannot be read may hold the newest checkpoint: using the other one would
+      // resurrect an older tree whose freed pages the newer one reused. Only a slot that reads
+      // but does not decode (a torn superblock write) is passed over.
+      if (!read.ok() && read.code() != StatusCode::kCorruption) return read;
       auto decoded = read.ok() ? DecodeSuperblock(page.span().first<kPageSize>(), slot, path)
                                : Result<Superblock>(Err(read));
       if (decoded && (!best || decoded->generation > best->generation)) best = *decoded;
@@ -109,6 +113,12 @@ Status Engine::Recover() {
     }
     superblock_ = *best;
     if (!errors.empty()) log.Warn("using superblock generation {}; the other one:{}", best->generation, errors);
+    // What we read may be only in the OS cache: a previous process whose checkpoint fsync failed
+    // and which then exited (not crashed) leaves its newest superblock readable but not durable.
+    // Make it durable before trusting it (below, the WAL it covers is removed); found by the
+    // server-linear scenario, seed 12: a crash after such a restart fell back to the older
+    // superblock whose WAL was already gone.
+    TK_RETURN_IF_ERROR(file_->Sync());
   }
 
   allocator_ = std::make_unique<PageAllocator>(std::max(superblock_.page_count, file_->size_pages()));
@@ -342,6 +352,18 @@ std::unique_ptr<EngineIterator> Engine::NewIterator(std::shared_ptr<const Snapsh
   return std::unique_ptr<EngineIterator>(new EngineIterator(*this, std::move(snapshot)));
 }
 
+void Engine::InvalidateSuperblockSlot(uint64_t generation) {
+  // The superblock of a checkpoint whose fsync failed may sit in the OS cache, readable by the
+  // next process (which would trust it and drop the WAL it covers) yet never reach the disk (a
+  // failed fsync can leave pages marked clean: Linux's "fsyncgate"). Overwrite the slot so the
+  // next open falls back to the previous checkpoint, whose WAL is still there. Best effort: if
+  // this write fails too, nothing better can be done here.
+  AlignedBuffer page(kPageSize);
+  std::fill(page.span().begin(), page.span().end(), std::byte{0});
+  Status cleared = file_->Write(generation % kSuperblockPages, page.span());
+  if (!cleared.ok()) executor_.log().Error("could not invalidate superblock slot: {}", cleared.ToString());
+}
+
 Status Engine::WriteSuperblock(const Superblock& superblock) {
   AlignedBuffer page(kPageSize);
   uint64_t slot = superblock.generation % kSuperblockPages;
@@ -431,6 +453,7 @@ Status Engine::DoCheckpoint() {
     next.live_entries = static_cast<uint64_t>(static_cast<int64_t>(superblock_.live_entries) +
                                               merged->entry_delta);
     status = WriteSuperblock(next);
+    if (!status.ok()) InvalidateSuperblockSlot(next.generation);
   }
   if (!status.ok()) {
     failed_ = Status(status.code(), "checkpoint failed: " + status.message());

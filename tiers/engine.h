@@ -186,6 +186,8 @@ class Engine {
   Status Recover();
   Status Apply(uint64_t first_seq, const WriteBatch& batch);
   void Publish(uint64_t first_seq, uint64_t count);
+  // After a failed superblock write or sync: zeroes the slot (see engine.cc).
+  void InvalidateSuperblockSlot(uint64_t generation);
   Status WriteSuperblock(const Superblock& superblock);
   void ReleaseFreedPages();
   void BackgroundLoop();
