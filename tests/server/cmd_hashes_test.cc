@@ -15,6 +15,7 @@ namespace tierkv::server {
 namespace {
 
 using testing::Client;
+using testing::KeyEventsInOrder;
 using testing::WithServer;
 
 constexpr const char* kWrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -23,23 +24,6 @@ constexpr const char* kWrongType = "-WRONGTYPE Operation against a key holding t
 std::vector<std::string> Elements(const net::Reply& reply) {
   std::vector<std::string> out;
   for (const net::Reply& element : reply.elements) out.push_back(element.ToString());
-  return out;
-}
-
-// The keyspace events pushed to subscriber `s` (subscribed to __keyevent@0__:*) since the last
-// call, as "event key". The PING is a round trip through s's executor: earlier pushes ran before.
-std::vector<std::string> Events(Client& s) {
-  (void)s("PING");
-  std::vector<std::string> out;
-  for (const std::string& raw : s.state().pushed) {
-    size_t pos = 0;
-    net::Reply reply;
-    REQUIRE(net::ParseReply(raw, pos, reply) == net::ReplyParseStatus::kDone);
-    REQUIRE(reply.elements.size() == 4);
-    const std::string& channel = reply.elements[2].text;
-    out.push_back(channel.substr(channel.find(':') + 1) + " " + reply.elements[3].text);
-  }
-  s.state().pushed.clear();
   return out;
 }
 
@@ -260,16 +244,16 @@ TEST_CASE("hashes: keyspace events as Redis names them") {
     CHECK(c("HMSET h a 3") == "OK");
     CHECK(c("HSETNX h a 1") == ":0");  // nothing changed: no event
     CHECK(c("HSETNX h c 1") == ":1");
-    CHECK(Events(s) == Seen{"hset h", "hset h", "hset h"});
+    CHECK(KeyEventsInOrder(s) == Seen{"hset h", "hset h", "hset h"});
     CHECK(c("HINCRBY h a 1") == ":4");
     CHECK(c("HINCRBYFLOAT h a 0.5") == "4.5");
     CHECK(c("HINCRBY h b x") == "-ERR value is not an integer or out of range");
     CHECK(c("HGET h a") == "4.5");
-    CHECK(Events(s) == Seen{"hincrby h", "hincrbyfloat h"});
+    CHECK(KeyEventsInOrder(s) == Seen{"hincrby h", "hincrbyfloat h"});
     CHECK(c("HDEL h nope") == ":0");
     CHECK(c("HDEL h a") == ":1");
     CHECK(c("HDEL h b c") == ":2");
-    CHECK(Events(s) == Seen{"hdel h", "hdel h", "del h"});
+    CHECK(KeyEventsInOrder(s) == Seen{"hdel h", "hdel h", "del h"});
   });
 }
 

@@ -18,6 +18,7 @@ namespace tierkv::server {
 namespace {
 
 using testing::Client;
+using testing::KeyEventsInOrder;
 using testing::ServerOptions;
 using testing::WithServer;
 
@@ -84,27 +85,9 @@ std::vector<std::string> ScanAll(Client& c, const std::vector<std::string>& opti
   return keys;
 }
 
-// Ends a test whose last commands locked keys on other shards: their unlock messages may still be
-// in flight, and a server torn down before they run crashes (server.cc's UnlockAll posts them and
-// does not wait). DBSIZE makes a round trip to every shard after them (messages run in order).
+// Ends a test whose last commands locked keys on other shards with a round trip to every shard
+// (the harness's Server::Stop also waits for posted unlocks).
 void Settle(Client& c) { CHECK(c("DBSIZE").starts_with(":")); }
-
-// The keyspace events pushed to subscriber `s` (subscribed to __keyevent@0__:*) since the last
-// call, as "event key". The PING is a round trip through s's executor: earlier pushes ran before.
-std::vector<std::string> Events(Client& s) {
-  (void)s("PING");
-  std::vector<std::string> out;
-  for (const std::string& raw : s.state().pushed) {
-    size_t pos = 0;
-    net::Reply reply;
-    REQUIRE(net::ParseReply(raw, pos, reply) == net::ReplyParseStatus::kDone);
-    REQUIRE(reply.elements.size() == 4);
-    const std::string& channel = reply.elements[2].text;
-    out.push_back(channel.substr(channel.find(':') + 1) + " " + reply.elements[3].text);
-  }
-  s.state().pushed.clear();
-  return out;
-}
 
 }  // namespace
 
@@ -673,25 +656,25 @@ TEST_CASE("keys: keyspace events as Redis names them") {
     CHECK(c("EXPIRE {a}1 200 NX") == ":0");  // nothing changed: no event
     CHECK(c("PERSIST {a}1") == ":1");
     CHECK(c("PERSIST {a}1") == ":0");
-    CHECK(Events(s) == Seen{"expire {a}1", "persist {a}1"});
+    CHECK(KeyEventsInOrder(s) == Seen{"expire {a}1", "persist {a}1"});
     CHECK(c("RENAME {a}1 {a}2") == "OK");  // one shard: Redis's order
     CHECK(c("COPY {a}2 {a}3") == ":1");
     CHECK(c("MOVE {a}3 1") == ":1");  // move_to is db 1's event
-    CHECK(Events(s) == Seen{"rename_from {a}1", "rename_to {a}2", "copy_to {a}3", "move_from {a}3"});
+    CHECK(KeyEventsInOrder(s) == Seen{"rename_from {a}1", "rename_to {a}2", "copy_to {a}3", "move_from {a}3"});
     const std::string payload = c("DUMP {a}2");
     CHECK(c.Run({"RESTORE", "{a}4", "0", payload}) == "OK");
     CHECK(c("DEL {a}4 {a}5") == ":1");
     CHECK(c("PEXPIREAT {a}2 1") == ":1");
-    CHECK(Events(s) == Seen{"restore {a}4", "del {a}4", "del {a}2"});
+    CHECK(KeyEventsInOrder(s) == Seen{"restore {a}4", "del {a}4", "del {a}2"});
     // Across shards: both events come (from two shards, so compared as a set).
     for (int i = 0; i < 4; i++) REQUIRE(c.Run({"SET", "x" + std::to_string(i), "v"}) == "OK");
     CHECK(c("RENAME x0 y0") == "OK");
     CHECK(c("RENAME x1 y1") == "OK");
-    Seen seen = Events(s);
+    Seen seen = KeyEventsInOrder(s);
     std::sort(seen.begin(), seen.end());
     CHECK(seen == Seen{"rename_from x0", "rename_from x1", "rename_to y0", "rename_to y1"});
     CHECK(c("FLUSHDB") == "OK");  // no per-key events, as in Redis
-    CHECK(Events(s).empty());
+    CHECK(KeyEventsInOrder(s).empty());
     Settle(c);
   });
 }

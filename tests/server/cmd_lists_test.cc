@@ -20,6 +20,9 @@ namespace tierkv::server {
 namespace {
 
 using testing::Client;
+using testing::KeyEventsInOrder;
+using testing::KeyEvents;
+using testing::KeysOnDifferentShards;
 using testing::ServerOptions;
 using testing::WithServer;
 
@@ -32,49 +35,12 @@ std::string Arity(const std::string& command) {
   return "-ERR wrong number of arguments for '" + command + "' command";
 }
 
-// `count` key names ("<prefix>0", "<prefix>1"...) owned by pairwise different shards.
-std::vector<std::string> KeysOnDifferentShards(const std::string& prefix, int count) {
-  REQUIRE(count <= kShards);
-  std::vector<std::string> keys;
-  std::set<int> owners;
-  for (int i = 0; i < 1000 && static_cast<int>(keys.size()) < count; i++) {
-    std::string key = prefix + std::to_string(i);
-    if (owners.insert(ShardOfSlot(tiers::KeySlot(key), kShards)).second) keys.push_back(key);
-  }
-  REQUIRE(static_cast<int>(keys.size()) == count);
-  return keys;
-}
-
-// A command on every shard, so the unlock messages of earlier multi-shard commands have run
-// before the server goes away (as in cmd_sets_test.cc).
+// A command on every shard after a test's multi-shard commands (the harness's Server::Stop also
+// waits for their posted unlocks).
 void Drain(Client& c) {
   for (const std::string& key : KeysOnDifferentShards("drain", kShards)) {
     CHECK(c.Run({"EXISTS", key}) == ":0");
   }
-}
-
-// The keyspace events pushed to subscriber `s` (subscribed to __keyevent@0__:*) since the last
-// call, as "event key", in arrival order. Events of one shard arrive in the order published.
-std::vector<std::string> EventsInOrder(Client& s) {
-  (void)s("PING");
-  std::vector<std::string> out;
-  for (const std::string& raw : s.state().pushed) {
-    size_t pos = 0;
-    net::Reply reply;
-    REQUIRE(net::ParseReply(raw, pos, reply) == net::ReplyParseStatus::kDone);
-    REQUIRE(reply.elements.size() == 4);
-    const std::string& channel = reply.elements[2].text;
-    out.push_back(channel.substr(channel.find(':') + 1) + " " + reply.elements[3].text);
-  }
-  s.state().pushed.clear();
-  return out;
-}
-
-// The same sorted: two shards' events may interleave either way.
-std::vector<std::string> Events(Client& s) {
-  std::vector<std::string> out = EventsInOrder(s);
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 }  // namespace
@@ -407,35 +373,35 @@ TEST_CASE("lists: keyspace events as Redis names them") {
         CHECK(run({"LPUSH", k[0], "a"}) == ":1");
         CHECK(run({"RPUSH", k[0], "b", "c", "d"}) == ":4");
         CHECK(run({"LPUSHX", k[1], "a"}) == ":0");  // nothing pushed: no event
-        CHECK(EventsInOrder(s) == Seen{"lpush " + k[0], "rpush " + k[0]});
+        CHECK(KeyEventsInOrder(s) == Seen{"lpush " + k[0], "rpush " + k[0]});
         CHECK(run({"LSET", k[0], "0", "A"}) == "OK");
         CHECK(run({"LINSERT", k[0], "AFTER", "A", "x"}) == ":5");
         CHECK(run({"LINSERT", k[0], "AFTER", "nothere", "x"}) == ":-1");
         CHECK(run({"LREM", k[0], "0", "x"}) == ":1");
         CHECK(run({"LREM", k[0], "0", "nothere"}) == ":0");
         CHECK(run({"LTRIM", k[0], "0", "-1"}) == "OK");  // Redis signals it even when nothing goes
-        CHECK(EventsInOrder(s) == Seen{"lset " + k[0], "linsert " + k[0], "lrem " + k[0],
+        CHECK(KeyEventsInOrder(s) == Seen{"lset " + k[0], "linsert " + k[0], "lrem " + k[0],
                                        "ltrim " + k[0]});
         CHECK(run({"LPOP", k[0]}) == "A");
         CHECK(run({"RPOP", k[0], "2"}) == "[d, c]");
         CHECK(run({"LPOP", k[0], "0"}) == "[]");
         CHECK(run({"LPOP", k[0]}) == "b");  // the last one
-        CHECK(EventsInOrder(s) ==
+        CHECK(KeyEventsInOrder(s) ==
               Seen{"lpop " + k[0], "rpop " + k[0], "lpop " + k[0], "del " + k[0]});
         // LMOVE: the push on the destination, then the pop (and del) on the source.
         CHECK(run({"RPUSH", k[0], "m"}) == ":1");
-        (void)EventsInOrder(s);
+        (void)KeyEventsInOrder(s);
         CHECK(run({"LMOVE", k[0], k[1], "LEFT", "RIGHT"}) == "m");
-        CHECK(Events(s) == Seen{"del " + k[0], "lpop " + k[0], "rpush " + k[1]});
+        CHECK(KeyEvents(s) == Seen{"del " + k[0], "lpop " + k[0], "rpush " + k[1]});
         CHECK(run({"LMOVE", k[1], k[1], "RIGHT", "LEFT"}) == "m");  // one list: no del
-        CHECK(EventsInOrder(s) == Seen{"lpush " + k[1], "rpop " + k[1]});
+        CHECK(KeyEventsInOrder(s) == Seen{"lpush " + k[1], "rpop " + k[1]});
         CHECK(run({"LMPOP", "2", k[0], k[1], "RIGHT"}) == "[" + k[1] + ", [m]]");
-        CHECK(EventsInOrder(s) == Seen{"rpop " + k[1], "del " + k[1]});
+        CHECK(KeyEventsInOrder(s) == Seen{"rpop " + k[1], "del " + k[1]});
         CHECK(run({"RPUSH", k[0], "a", "b"}) == ":2");
         CHECK(run({"LTRIM", k[0], "5", "6"}) == "OK");
         CHECK(run({"RPUSH", k[0], "v"}) == ":1");
         CHECK(run({"LREM", k[0], "1", "v"}) == ":1");
-        CHECK(EventsInOrder(s) == Seen{"rpush " + k[0], "ltrim " + k[0], "del " + k[0],
+        CHECK(KeyEventsInOrder(s) == Seen{"rpush " + k[0], "ltrim " + k[0], "del " + k[0],
                                        "rpush " + k[0], "lrem " + k[0], "del " + k[0]});
         Drain(c);
       },

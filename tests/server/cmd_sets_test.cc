@@ -19,6 +19,8 @@ namespace tierkv::server {
 namespace {
 
 using testing::Client;
+using testing::KeyEvents;
+using testing::KeysOnDifferentShards;
 using testing::ServerOptions;
 using testing::WithServer;
 
@@ -28,38 +30,6 @@ constexpr int kShards = 4;
 std::vector<std::string> Elements(const net::Reply& reply) {
   std::vector<std::string> out;
   for (const net::Reply& element : reply.elements) out.push_back(element.ToString());
-  return out;
-}
-
-// `count` key names ("<prefix>0", "<prefix>1"...) owned by pairwise different shards.
-std::vector<std::string> KeysOnDifferentShards(const std::string& prefix, int count) {
-  REQUIRE(count <= kShards);
-  std::vector<std::string> keys;
-  std::set<int> owners;
-  for (int i = 0; i < 1000 && static_cast<int>(keys.size()) < count; i++) {
-    std::string key = prefix + std::to_string(i);
-    if (owners.insert(ShardOfSlot(tiers::KeySlot(key), kShards)).second) keys.push_back(key);
-  }
-  REQUIRE(static_cast<int>(keys.size()) == count);
-  return keys;
-}
-
-// The keyspace events pushed to subscriber `s` (subscribed to __keyevent@0__:*) since the last
-// call, as "event key", sorted: events of one command published by two shards may arrive in
-// either order. The PING is a round trip through s's executor: earlier pushes ran before it.
-std::vector<std::string> Events(Client& s) {
-  (void)s("PING");
-  std::vector<std::string> out;
-  for (const std::string& raw : s.state().pushed) {
-    size_t pos = 0;
-    net::Reply reply;
-    REQUIRE(net::ParseReply(raw, pos, reply) == net::ReplyParseStatus::kDone);
-    REQUIRE(reply.elements.size() == 4);
-    const std::string& channel = reply.elements[2].text;
-    out.push_back(channel.substr(channel.find(':') + 1) + " " + reply.elements[3].text);
-  }
-  s.state().pushed.clear();
-  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -553,26 +523,26 @@ TEST_CASE("sets: keyspace events as Redis names them, across shards") {
         CHECK(run({"SADD", k[0], "a", "b", "c"}) == ":3");
         CHECK(run({"SADD", k[0], "a"}) == ":0");
         CHECK(run({"SREM", k[0], "zz"}) == ":0");
-        CHECK(Events(s) == Seen{"sadd " + k[0]});
+        CHECK(KeyEvents(s) == Seen{"sadd " + k[0]});
         CHECK(run({"SREM", k[0], "a"}) == ":1");
-        CHECK(Events(s) == Seen{"srem " + k[0]});
+        CHECK(KeyEvents(s) == Seen{"srem " + k[0]});
         CHECK(run({"SMOVE", k[0], k[1], "b"}) == ":1");
-        CHECK(Events(s) == Seen{"sadd " + k[1], "srem " + k[0]});
+        CHECK(KeyEvents(s) == Seen{"sadd " + k[1], "srem " + k[0]});
         CHECK(run({"SMOVE", k[0], k[1], "c"}) == ":1");  // empties the source
-        CHECK(Events(s) == Seen{"del " + k[0], "sadd " + k[1], "srem " + k[0]});
+        CHECK(KeyEvents(s) == Seen{"del " + k[0], "sadd " + k[1], "srem " + k[0]});
         CHECK(run({"SPOP", k[1]}).size() == 1);
-        CHECK(Events(s) == Seen{"spop " + k[1]});
+        CHECK(KeyEvents(s) == Seen{"spop " + k[1]});
         CHECK(run({"SPOP", k[1], "5"}).size() == 3);  // the last one: the key goes
-        CHECK(Events(s) == Seen{"del " + k[1], "spop " + k[1]});
+        CHECK(KeyEvents(s) == Seen{"del " + k[1], "spop " + k[1]});
         CHECK(run({"SADD", k[0], "x"}) == ":1");
         CHECK(run({"SUNIONSTORE", k[2], k[0], k[1]}) == ":1");
         CHECK(run({"SINTERSTORE", k[2], k[0], k[2]}) == ":1");
         CHECK(run({"SDIFFSTORE", k[2], k[0], k[1]}) == ":1");
-        CHECK(Events(s) == Seen{"sadd " + k[0], "sdiffstore " + k[2], "sinterstore " + k[2],
+        CHECK(KeyEvents(s) == Seen{"sadd " + k[0], "sdiffstore " + k[2], "sinterstore " + k[2],
                                 "sunionstore " + k[2]});
         CHECK(run({"SDIFFSTORE", k[2], k[0], k[0]}) == ":0");  // empty result: deleted
         CHECK(run({"SDIFFSTORE", k[2], k[0], k[0]}) == ":0");  // nothing to delete: no event
-        CHECK(Events(s) == Seen{"del " + k[2]});
+        CHECK(KeyEvents(s) == Seen{"del " + k[2]});
       },
       ServerOptions{.shards = kShards});
 }

@@ -15,6 +15,8 @@ namespace tierkv::server {
 namespace {
 
 using testing::Client;
+using testing::KeyEvents;
+using testing::KeysOnDifferentShards;
 using testing::ServerOptions;
 using testing::WithServer;
 
@@ -23,37 +25,6 @@ constexpr char kWrongType[] = "-WRONGTYPE Operation against a key holding the wr
 void Settle(Client& c) { c.Idle(milliseconds(5)); }
 
 constexpr int kShards = 4;
-
-// `count` key names ("<prefix>0", "<prefix>1"...) owned by pairwise different shards.
-std::vector<std::string> KeysOnDifferentShards(const std::string& prefix, int count) {
-  REQUIRE(count <= kShards);
-  std::vector<std::string> keys;
-  std::set<int> owners;
-  for (int i = 0; i < 1000 && static_cast<int>(keys.size()) < count; i++) {
-    std::string key = prefix + std::to_string(i);
-    if (owners.insert(ShardOfSlot(tiers::KeySlot(key), kShards)).second) keys.push_back(key);
-  }
-  REQUIRE(static_cast<int>(keys.size()) == count);
-  return keys;
-}
-
-// The keyspace events pushed to subscriber `s` (subscribed to __keyevent@0__:*) since the last
-// call, as "event key", sorted (two shards' events may arrive in either order).
-std::vector<std::string> Events(Client& s) {
-  (void)s("PING");
-  std::vector<std::string> out;
-  for (const std::string& raw : s.state().pushed) {
-    size_t pos = 0;
-    net::Reply reply;
-    REQUIRE(net::ParseReply(raw, pos, reply) == net::ReplyParseStatus::kDone);
-    REQUIRE(reply.elements.size() == 4);
-    const std::string& channel = reply.elements[2].text;
-    out.push_back(channel.substr(channel.find(':') + 1) + " " + reply.elements[3].text);
-  }
-  s.state().pushed.clear();
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 }  // namespace
 
@@ -467,19 +438,19 @@ TEST_CASE("sorted sets: keyspace events as Redis names them, WATCH across shards
         CHECK(run({"ZADD", k[0], "1", "a", "2", "b", "3", "c"}) == ":3");
         CHECK(run({"ZADD", k[0], "1", "a"}) == ":0");  // unchanged: no event
         CHECK(run({"ZREM", k[0], "zz"}) == ":0");
-        CHECK(Events(s) == Seen{"zadd " + k[0]});
+        CHECK(KeyEvents(s) == Seen{"zadd " + k[0]});
         CHECK(run({"ZINCRBY", k[0], "1", "a"}) == "2");
         CHECK(run({"ZREM", k[0], "a"}) == ":1");
-        CHECK(Events(s) == Seen{"zincr " + k[0], "zrem " + k[0]});
+        CHECK(KeyEvents(s) == Seen{"zincr " + k[0], "zrem " + k[0]});
         CHECK(run({"ZPOPMIN", k[0]}) == "[b, 2]");
         CHECK(run({"ZREMRANGEBYSCORE", k[0], "-inf", "+inf"}) == ":1");
-        CHECK(Events(s) == Seen{"del " + k[0], "zpopmin " + k[0], "zremrangebyscore " + k[0]});
+        CHECK(KeyEvents(s) == Seen{"del " + k[0], "zpopmin " + k[0], "zremrangebyscore " + k[0]});
         CHECK(run({"ZADD", k[0], "1", "a"}) == ":1");
         CHECK(run({"ZUNIONSTORE", k[2], "2", k[0], k[1]}) == ":1");
         CHECK(run({"ZRANGESTORE", k[1], k[0], "0", "-1"}) == ":1");
-        CHECK(Events(s) == Seen{"zadd " + k[0], "zrangestore " + k[1], "zunionstore " + k[2]});
+        CHECK(KeyEvents(s) == Seen{"zadd " + k[0], "zrangestore " + k[1], "zunionstore " + k[2]});
         CHECK(run({"ZDIFFSTORE", k[2], "2", k[0], k[1]}) == ":0");  // empty: deleted
-        CHECK(Events(s) == Seen{"del " + k[2]});
+        CHECK(KeyEvents(s) == Seen{"del " + k[2]});
         // A ZADD on another shard breaks a WATCH on that key.
         CHECK(run({"WATCH", k[1]}) == "OK");
         auto writer = c.Connect(2);

@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <set>
+
 #include "tests/env_harness.h"
 
 namespace tierkv::testing {
@@ -92,6 +95,39 @@ std::string Client::Wait() {
 
 std::unique_ptr<Client> Client::Connect(int executor) {
   return std::make_unique<Client>(server_, executor);
+}
+
+std::vector<std::string> KeysOnDifferentShards(const std::string& prefix, int count, int shards) {
+  REQUIRE(count <= shards);
+  std::vector<std::string> keys;
+  std::set<int> owners;
+  for (int i = 0; i < 1000 && static_cast<int>(keys.size()) < count; i++) {
+    std::string key = prefix + std::to_string(i);
+    if (owners.insert(server::ShardOfSlot(tiers::KeySlot(key), shards)).second) keys.push_back(key);
+  }
+  REQUIRE(static_cast<int>(keys.size()) == count);
+  return keys;
+}
+
+std::vector<std::string> KeyEventsInOrder(Client& s) {
+  (void)s("PING");
+  std::vector<std::string> out;
+  for (const std::string& raw : s.state().pushed) {
+    size_t pos = 0;
+    net::Reply reply;
+    REQUIRE(net::ParseReply(raw, pos, reply) == net::ReplyParseStatus::kDone);
+    REQUIRE(reply.elements.size() == 4);
+    const std::string& channel = reply.elements[2].text;
+    out.push_back(channel.substr(channel.find(':') + 1) + " " + reply.elements[3].text);
+  }
+  s.state().pushed.clear();
+  return out;
+}
+
+std::vector<std::string> KeyEvents(Client& s) {
+  std::vector<std::string> out = KeyEventsInOrder(s);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::vector<std::string> Words(std::string_view line) {

@@ -79,6 +79,17 @@ struct ServerOptions {
 // Opens shards and a Server in a simulated node and runs `body` with a client on executor 0.
 void WithServer(const std::function<void(Client& client)>& body, const ServerOptions& options = {});
 
+// `count` key names ("<prefix>0", "<prefix>1"...) owned by pairwise different shards of
+// `shards` (for multi-shard variants of a family's tests).
+std::vector<std::string> KeysOnDifferentShards(const std::string& prefix, int count, int shards = 4);
+
+// The keyspace events pushed to subscriber `s` (subscribed to __keyevent@<db>__:*) since the last
+// call, as "event key", in arrival order (events of one shard arrive in the order published).
+// The PING is a round trip through s's executor: earlier pushes have run before it.
+std::vector<std::string> KeyEventsInOrder(Client& s);
+// The same sorted: two shards' events may interleave either way.
+std::vector<std::string> KeyEvents(Client& s);
+
 // Splits at single spaces ("SET k v" -> {"SET", "k", "v"}).
 std::vector<std::string> Words(std::string_view line);
 
