@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/assert.h"
+#include "server/collections.h"
 #include "server/command.h"
 #include "server/config_syntax.h"
 #include "server/server.h"
@@ -32,10 +33,8 @@ namespace tierkv::server {
 
 using tiers::RedisType;
 
-// --- shared with cmd_sets.cc (declared there too; they would live in a collections header) ---
+// --- shared with the set and sorted-set families (server/collections.h) ---
 namespace collections {
-
-using Entries = std::vector<std::pair<std::string, std::string>>;
 
 // A uniform integer in [0, bound).
 uint64_t RandomBelow(Env& env, uint64_t bound) {
@@ -92,49 +91,25 @@ Result<Entries> ReadAll(tiers::TypedStore& store, int db, std::string_view key, 
   return out;
 }
 
-namespace {
-
-// The cursor of a field: its first 8 bytes (zero-padded), big-endian.
-uint64_t CursorOf(std::string_view field) {
+uint64_t CursorOf(std::string_view member) {
   uint64_t cursor = 0;
   for (size_t i = 0; i < 8; i++) {
-    cursor = (cursor << 8) | (i < field.size() ? static_cast<unsigned char>(field[i]) : 0u);
+    cursor = (cursor << 8) | (i < member.size() ? static_cast<unsigned char>(member[i]) : 0u);
   }
   return cursor;
 }
 
-// The smallest byte string whose cursor is `cursor` (its 8 bytes without trailing zeros): every
-// field with that cursor or a larger one sorts at or after it.
-std::string FieldOfCursor(uint64_t cursor) {
+std::string CursorStart(uint64_t cursor) {
   std::string out(8, '\0');
   for (int i = 7; i >= 0; i--, cursor >>= 8) out[static_cast<size_t>(i)] = static_cast<char>(cursor);
   while (!out.empty() && out.back() == '\0') out.pop_back();
   return out;
 }
 
-// Redis's parseScanCursorOrReply (strtoul), as SCAN parses it (cmd_keys.cc): decimal digits
-// after an optional sign, a negative value wrapping around as in C, "" as 0; leading spaces,
-// other characters and overflow refused.
-std::optional<uint64_t> ParseCursor(std::string_view text) {
-  const bool negative = text.starts_with('-');
-  const bool sign = negative || text.starts_with('+');
-  std::string_view digits = text.substr(sign ? 1 : 0);
-  if (sign && digits.empty()) return std::nullopt;
-  uint64_t cursor = 0;
-  for (char c : digits) {
-    const auto digit = static_cast<uint64_t>(c - '0');
-    if (c < '0' || c > '9' || cursor > (UINT64_MAX - digit) / 10) return std::nullopt;
-    cursor = cursor * 10 + digit;
-  }
-  return negative ? 0 - cursor : cursor;
-}
-
-}  // namespace
-
 // HSCAN/SSCAN key cursor [MATCH pattern] [COUNT count], as Redis's scanGenericCommand: a missing
 // key answers an empty page before the options are parsed.
 void ScanCommand(Ctx& ctx, RedisType type) {
-  std::optional<uint64_t> cursor = ParseCursor(ctx.arg(2));
+  std::optional<uint64_t> cursor = ParseScanCursor(ctx.arg(2));
   if (!cursor) return ctx.reply().Error("ERR invalid cursor");
   auto meta = ctx.store().Lookup(ctx.db(), ctx.arg(1), type);
   if (!meta) return ctx.Error(meta.error());
@@ -162,7 +137,7 @@ void ScanCommand(Ctx& ctx, RedisType type) {
   Entries page;
   uint64_t next_cursor = 0;
   Status status = ctx.store().ScanMembers(
-      ctx.db(), ctx.arg(1), type, FieldOfCursor(*cursor),
+      ctx.db(), ctx.arg(1), type, CursorStart(*cursor),
       [&](std::string_view member, std::string_view value) {
         const uint64_t here = CursorOf(member);
         // Stop only where the cursor moves on: resuming there re-reads nothing of this page

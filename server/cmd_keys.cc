@@ -385,27 +385,11 @@ std::optional<ScanPosition> DecodeCursor(uint64_t cursor) {
   return PositionOf(static_cast<uint32_t>(bits >> 48), from);
 }
 
-// Redis's parseScanCursorOrReply (strtoul): decimal digits after an optional sign, a negative
-// value wrapping around as in C, "" as 0; leading spaces, other characters and overflow refused.
+// SCAN's cursor argument (ParseScanCursor), or "ERR invalid cursor".
 std::optional<uint64_t> ParseCursor(Ctx& ctx, size_t i) {
-  std::string_view text = ctx.arg(i);
-  const bool negative = !text.empty() && text[0] == '-';
-  const bool sign = !text.empty() && (text[0] == '-' || text[0] == '+');
-  std::string_view digits = text.substr(sign ? 1 : 0);
-  bool ok = !(sign && digits.empty());
-  uint64_t cursor = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9' || cursor > (UINT64_MAX - static_cast<uint64_t>(c - '0')) / 10) {
-      ok = false;
-      break;
-    }
-    cursor = cursor * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (!ok) {
-    ctx.reply().Error("ERR invalid cursor");
-    return std::nullopt;
-  }
-  return negative ? 0 - cursor : cursor;
+  std::optional<uint64_t> cursor = ParseScanCursor(ctx.arg(i));
+  if (!cursor) ctx.reply().Error("ERR invalid cursor");
+  return cursor;
 }
 
 struct ScanOptions {

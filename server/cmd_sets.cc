@@ -23,25 +23,13 @@
 #include <vector>
 
 #include "core/assert.h"
+#include "server/collections.h"
 #include "server/command.h"
 #include "server/server.h"
 
 namespace tierkv::server {
 
 using tiers::RedisType;
-
-// Defined in cmd_hashes.cc (shared by the hash and set families).
-namespace collections {
-using Entries = std::vector<std::pair<std::string, std::string>>;
-uint64_t RandomBelow(Env& env, uint64_t bound);
-std::vector<uint64_t> SampleDistinct(Env& env, uint64_t size, uint64_t count);
-Result<Entries> ReadPositions(tiers::TypedStore& store, int db, std::string_view key,
-                              RedisType type, const std::vector<uint64_t>& positions);
-Result<Entries> ReadAll(tiers::TypedStore& store, int db, std::string_view key, RedisType type);
-void ScanCommand(Ctx& ctx, RedisType type);
-std::optional<int64_t> RandomCount(Ctx& ctx, size_t i);
-void RandomSample(Ctx& ctx, RedisType type, uint64_t size, int64_t count, bool with_values);
-}  // namespace collections
 
 namespace {
 

@@ -23,19 +23,13 @@
 #include <vector>
 
 #include "core/assert.h"
+#include "server/collections.h"
 #include "server/command.h"
 #include "server/server.h"
 
 namespace tierkv::server {
 
 using tiers::RedisType;
-
-// Defined in cmd_hashes.cc (shared by the collection families).
-namespace collections {
-uint64_t RandomBelow(Env& env, uint64_t bound);
-std::vector<uint64_t> SampleDistinct(Env& env, uint64_t size, uint64_t count);
-std::optional<int64_t> RandomCount(Ctx& ctx, size_t i);
-}  // namespace collections
 
 namespace {
 
@@ -767,41 +761,9 @@ void ZRandMember(Ctx& ctx) {
   ReplyScored(ctx, out, with_scores);
 }
 
-// The cursor of a member: its first 8 bytes (zero-padded), big-endian (as HSCAN/SSCAN's).
-uint64_t CursorOf(std::string_view member) {
-  uint64_t cursor = 0;
-  for (size_t i = 0; i < 8; i++) {
-    cursor = (cursor << 8) | (i < member.size() ? static_cast<unsigned char>(member[i]) : 0u);
-  }
-  return cursor;
-}
-
-// The smallest byte string whose cursor is `cursor`.
-std::string MemberOfCursor(uint64_t cursor) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; i--, cursor >>= 8) out[static_cast<size_t>(i)] = static_cast<char>(cursor);
-  while (!out.empty() && out.back() == '\0') out.pop_back();
-  return out;
-}
-
-// Redis's parseScanCursorOrReply (strtoul): digits after an optional sign, "" as 0.
-std::optional<uint64_t> ParseCursor(std::string_view text) {
-  const bool negative = text.starts_with('-');
-  const bool sign = negative || text.starts_with('+');
-  std::string_view digits = text.substr(sign ? 1 : 0);
-  if (sign && digits.empty()) return std::nullopt;
-  uint64_t cursor = 0;
-  for (char c : digits) {
-    const auto digit = static_cast<uint64_t>(c - '0');
-    if (c < '0' || c > '9' || cursor > (UINT64_MAX - digit) / 10) return std::nullopt;
-    cursor = cursor * 10 + digit;
-  }
-  return negative ? 0 - cursor : cursor;
-}
-
 // ZSCAN key cursor [MATCH pattern] [COUNT count]: members in byte order, scores as bulk strings.
 void ZScan(Ctx& ctx) {
-  std::optional<uint64_t> cursor = ParseCursor(ctx.arg(2));
+  std::optional<uint64_t> cursor = ParseScanCursor(ctx.arg(2));
   if (!cursor) return ctx.reply().Error("ERR invalid cursor");
   auto meta = ctx.store().Lookup(ctx.db(), ctx.arg(1), RedisType::kZSet);
   if (!meta) return ctx.Error(meta.error());
@@ -825,8 +787,8 @@ void ZScan(Ctx& ctx) {
       }
     }
     Status status = ctx.store().ScanZSetMembers(
-        ctx.db(), ctx.arg(1), MemberOfCursor(*cursor), [&](std::string_view member, double score) {
-          const uint64_t here = CursorOf(member);
+        ctx.db(), ctx.arg(1), collections::CursorStart(*cursor), [&](std::string_view member, double score) {
+          const uint64_t here = collections::CursorOf(member);
           // Stop only where the cursor moves on, so resuming cannot loop.
           if (page.size() >= static_cast<uint64_t>(count) && here != *cursor) {
             next_cursor = here;

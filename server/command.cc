@@ -260,6 +260,20 @@ bool ParseInt64(std::string_view text, int64_t& value) {
   return true;
 }
 
+std::optional<uint64_t> ParseScanCursor(std::string_view text) {
+  const bool negative = text.starts_with('-');
+  const bool sign = negative || text.starts_with('+');
+  std::string_view digits = text.substr(sign ? 1 : 0);
+  if (sign && digits.empty()) return std::nullopt;
+  uint64_t cursor = 0;
+  for (char c : digits) {
+    const auto digit = static_cast<uint64_t>(c - '0');
+    if (c < '0' || c > '9' || cursor > (UINT64_MAX - digit) / 10) return std::nullopt;
+    cursor = cursor * 10 + digit;
+  }
+  return negative ? 0 - cursor : cursor;
+}
+
 bool ParseDouble(std::string_view text, double& value) {
   // Redis: strtod over the whole string; no leading space; NaN refused.
   if (text.empty() || text.size() > 5000) return false;

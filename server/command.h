@@ -269,6 +269,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view text);
 // Redis's string2ll: no spaces, no '+', no leading zeros, fits int64.
 bool ParseInt64(std::string_view text, int64_t& value);
+// Redis's parseScanCursorOrReply (strtoul): decimal digits after an optional sign, a negative
+// value wrapping around as in C, "" as 0; leading spaces, other characters and overflow refused.
+std::optional<uint64_t> ParseScanCursor(std::string_view text);
 // Redis's strtold-based float parsing for scores and INCRBYFLOAT: "inf", "-inf", "+inf" accepted;
 // NaN, spaces and trailing junk refused.
 bool ParseDouble(std::string_view text, double& value);

@@ -1,0 +1,38 @@
+// Building blocks shared by the collection families (hashes, sets, sorted sets), defined in
+// cmd_hashes.cc: whole and positional reads, uniform random samples, and the HSCAN/SSCAN/ZSCAN
+// cursor (a member's first 8 bytes, big-endian: resuming at the first member at or after it never
+// skips one present throughout).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "server/command.h"
+#include "tiers/types.h"
+
+namespace tierkv::server::collections {
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+uint64_t RandomBelow(Env& env, uint64_t bound);
+std::vector<uint64_t> SampleDistinct(Env& env, uint64_t size, uint64_t count);
+Result<Entries> ReadPositions(tiers::TypedStore& store, int db, std::string_view key,
+                              tiers::RedisType type, const std::vector<uint64_t>& positions);
+Result<Entries> ReadAll(tiers::TypedStore& store, int db, std::string_view key,
+                        tiers::RedisType type);
+void ScanCommand(Ctx& ctx, tiers::RedisType type);
+std::optional<int64_t> RandomCount(Ctx& ctx, size_t i);
+void RandomSample(Ctx& ctx, tiers::RedisType type, uint64_t size, int64_t count,
+                  bool with_values);
+
+// The scan cursor of a member: its first 8 bytes (zero-padded), big-endian.
+uint64_t CursorOf(std::string_view member);
+// The smallest byte string whose cursor is `cursor` (its 8 bytes without trailing zeros): every
+// member with that cursor or a larger one sorts at or after it.
+std::string CursorStart(uint64_t cursor);
+
+}  // namespace tierkv::server::collections
