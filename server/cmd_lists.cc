@@ -436,33 +436,20 @@ void BlockingPop(Ctx& ctx, bool left) {
 void BLPop(Ctx& ctx) { BlockingPop(ctx, /*left=*/true); }
 void BRPop(Ctx& ctx) { BlockingPop(ctx, /*left=*/false); }
 
-// The key positions of LMPOP (numkeys at 1) and BLMPOP (numkeys at 2), with the errors Redis
-// gives before it looks at any key: a bad numkeys, or keys running past the LEFT|RIGHT argument.
-std::optional<std::string> MPopKeys(const std::vector<std::string>& args, size_t numkeys_at,
-                                    std::vector<int>& positions) {
-  int64_t numkeys = 0;
-  if (args.size() <= numkeys_at || !ParseInt64(args[numkeys_at], numkeys) || numkeys < 1) {
-    return "ERR numkeys should be greater than 0";
-  }
-  if (static_cast<uint64_t>(numkeys) >= args.size() - numkeys_at - 1) return "ERR syntax error";
-  for (int64_t i = 1; i <= numkeys; i++) positions.push_back(static_cast<int>(numkeys_at + i));
-  return std::nullopt;
-}
-
 std::optional<std::string> LMPopKeys(const std::vector<std::string>& args,
                                      std::vector<int>& positions) {
-  return MPopKeys(args, 1, positions);
+  return MPopKeyPositions(args, 1, positions);
 }
 
 std::optional<std::string> BLMPopKeys(const std::vector<std::string>& args,
                                       std::vector<int>& positions) {
-  return MPopKeys(args, 2, positions);
+  return MPopKeyPositions(args, 2, positions);
 }
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]; BLMPOP timeout numkeys ... (`blocking`).
 void MPop(Ctx& ctx, size_t numkeys_at, bool blocking) {
   std::vector<int> positions;
-  if (auto error = MPopKeys(ctx.args(), numkeys_at, positions)) return ctx.reply().Error(*error);
+  if (auto error = MPopKeyPositions(ctx.args(), numkeys_at, positions)) return ctx.reply().Error(*error);
   const size_t where_at = numkeys_at + positions.size() + 1;
   auto left = ParseEnd(ctx, where_at);
   if (!left) return;

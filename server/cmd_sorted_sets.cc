@@ -620,30 +620,19 @@ void BlockingPopCommand(Ctx& ctx, bool max) {
 void BZPopMin(Ctx& ctx) { BlockingPopCommand(ctx, false); }
 void BZPopMax(Ctx& ctx) { BlockingPopCommand(ctx, true); }
 
-// The key positions of ZMPOP (numkeys at 1) and BZMPOP (numkeys at 2).
-std::optional<std::string> MPopKeys(const std::vector<std::string>& args, size_t numkeys_at,
-                                    std::vector<int>& positions) {
-  int64_t numkeys = 0;
-  if (args.size() <= numkeys_at || !ParseInt64(args[numkeys_at], numkeys) || numkeys < 1) {
-    return "ERR numkeys should be greater than 0";
-  }
-  if (static_cast<uint64_t>(numkeys) >= args.size() - numkeys_at - 1) return "ERR syntax error";
-  for (int64_t i = 1; i <= numkeys; i++) positions.push_back(static_cast<int>(numkeys_at + i));
-  return std::nullopt;
-}
 std::optional<std::string> ZMPopKeys(const std::vector<std::string>& args,
                                      std::vector<int>& positions) {
-  return MPopKeys(args, 1, positions);
+  return MPopKeyPositions(args, 1, positions);
 }
 std::optional<std::string> BZMPopKeys(const std::vector<std::string>& args,
                                       std::vector<int>& positions) {
-  return MPopKeys(args, 2, positions);
+  return MPopKeyPositions(args, 2, positions);
 }
 
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]; BZMPOP timeout numkeys ... (`blocking`).
 void MPop(Ctx& ctx, size_t numkeys_at, bool blocking) {
   std::vector<int> positions;
-  if (auto error = MPopKeys(ctx.args(), numkeys_at, positions)) return ctx.reply().Error(*error);
+  if (auto error = MPopKeyPositions(ctx.args(), numkeys_at, positions)) return ctx.reply().Error(*error);
   const size_t where_at = numkeys_at + positions.size() + 1;
   bool max = false;
   if (ctx.Is(where_at, "max")) {

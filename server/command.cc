@@ -68,6 +68,17 @@ uint64_t CommandSpec::Categories() const {
   return result;
 }
 
+std::optional<std::string> MPopKeyPositions(const std::vector<std::string>& args,
+                                            size_t numkeys_at, std::vector<int>& positions) {
+  int64_t numkeys = 0;
+  if (args.size() <= numkeys_at || !ParseInt64(args[numkeys_at], numkeys) || numkeys < 1) {
+    return "ERR numkeys should be greater than 0";
+  }
+  if (static_cast<uint64_t>(numkeys) >= args.size() - numkeys_at - 1) return "ERR syntax error";
+  for (int64_t i = 1; i <= numkeys; i++) positions.push_back(static_cast<int>(numkeys_at + i));
+  return std::nullopt;
+}
+
 CommandSpec MakeCommand(std::string_view name, int arity, uint32_t flags, uint64_t categories,
                         KeySpec keys, Handler handler, std::string_view group,
                         std::string_view since, std::string_view summary) {

@@ -93,6 +93,12 @@ struct KeySpec {
 using KeysFn = std::optional<std::string> (*)(const std::vector<std::string>& args,
                                               std::vector<int>& positions);
 
+// The keys of the *MPOP commands (LMPOP, BLMPOP, ZMPOP, BZMPOP): `numkeys` at `numkeys_at`, the
+// keys after it, then at least the LEFT|RIGHT or MIN|MAX argument. The errors Redis gives before
+// it looks at any key: "ERR numkeys should be greater than 0", "ERR syntax error".
+std::optional<std::string> MPopKeyPositions(const std::vector<std::string>& args,
+                                            size_t numkeys_at, std::vector<int>& positions);
+
 using Handler = void (*)(Ctx& ctx);
 
 struct CommandSpec {
