@@ -117,6 +117,7 @@ CommandTable BuildCommandTable() {
   RegisterConnectionCommands(table);
   RegisterKeyCommands(table);
   RegisterStringCommands(table);
+  RegisterBitCommands(table);
   RegisterHashCommands(table);
   RegisterListCommands(table);
   RegisterSetCommands(table);

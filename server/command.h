@@ -143,6 +143,7 @@ std::string FullName(const CommandSpec& spec, const CommandSpec* parent);
 void RegisterConnectionCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterStringCommands(CommandTable& table);
+void RegisterBitCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);
 void RegisterListCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
