@@ -88,6 +88,12 @@ inline constexpr uint64_t kWalRecoveryProgressBytes = 256ULL * 1024 * 1024;
 // is freed after its write, so one big value does not pin its memory for the life of the log.
 // 4 MiB holds the batches of thousands of ordinary appenders.
 inline constexpr std::size_t kWalBatchBufferKeepBytes = 4 * 1024 * 1024;
+// Records submitted and not yet written stay in the WAL's pending buffer; past this many bytes a
+// writer waits for the log to catch up before it submits more (back-pressure: the engine applies
+// a write at once and the server waits for its durability only before replying, so a client
+// pipelining big writes could otherwise pile them up in memory). 64 MiB is a few hundred
+// milliseconds of a fast SSD's write bandwidth, and one big record always gets in.
+inline constexpr std::size_t kWalMaxPendingBytes = 64 * 1024 * 1024;
 // appendfsync everysec: the background fiber's period (Redis's everysec is one second).
 inline constexpr std::chrono::milliseconds kWalEverySecInterval{1000};
 

@@ -134,6 +134,9 @@ void ServeConnection(Connection& connection, const CommandHandler& handler, cons
       input.Commit(*read);
     }
     AfterReply after = ProcessInput(input, parser, handler, output, log, peer, more_input);
+    if (options.before_reply && options.before_reply(output) == AfterReply::kClose) {
+      after = AfterReply::kClose;
+    }
     if (!output.empty()) {
       Status written = connection.Write(output);
       output.clear();

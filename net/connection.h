@@ -76,6 +76,10 @@ struct ConnectionOptions {
   // Seconds of silence after which the connection is closed (Redis's `timeout`); asked before
   // each read, 0: never.
   std::function<Duration()> idle_timeout;
+  // Called with the replies of a batch before they are written (the server waits there for the
+  // durability of what they acknowledge). It may replace them; kClose writes what is left and
+  // ends the connection. May suspend.
+  std::function<AfterReply(std::string& replies)> before_reply;
 };
 
 // Serves the connection until the peer closes it, an I/O error, a handler's kClose, a protocol

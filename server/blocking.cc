@@ -117,6 +117,7 @@ void Server::ServeBlocked() {
       it = state.blocked.find(id);  // the run suspended: the table may have changed
       if (it != state.blocked.end()) std::erase(it->second, waiter);
       waiter->reply = std::move(out);
+      waiter->durability = std::move(run.durability);
       WakeHome(waiter, BlockedClient::Wake::kServed);
     }
   }
@@ -156,6 +157,7 @@ void Server::WaitBlocked(const CommandSpec& spec, ClientState& client,
       while (!blocked->woken) (void)wait(kNoDeadline, false);
     }
     if (blocked->wake == BlockedClient::Wake::kServed) {
+      client.durability.Merge(blocked->durability);
       reply.out() += blocked->reply;
       break;
     }

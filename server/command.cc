@@ -134,6 +134,7 @@ CommandTable BuildCommandTable() {
 Env& Ctx::env() { return server_.env(); }
 ShardSet& Ctx::shards() { return server_.shards(); }
 Shard& Ctx::shard() { return server_.shards().local(); }
+uint64_t Ctx::UnsyncedOf(Shard& shard) { return shard.engine().unsynced_lsn(); }
 
 void Ctx::Changed(std::string_view key, int notify, std::string_view event) {
   server_.KeyChanged(db_, key, notify, event);

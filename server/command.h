@@ -18,6 +18,7 @@
 // lesson is that the hop count per command is what limits a shard-per-core server.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -172,6 +173,26 @@ enum NotifyClass : int {
   kNotifyKeyevent = 1 << 12,  // E: publish on __keyevent@<db>__:<event>
 };
 
+// What a client must wait for before it is shown a reply: per shard, the LSN of the newest write
+// that was not yet durable when one of its commands ran there (it may have read or made it).
+// Writes are applied at once and made durable by group commit (tiers::Engine::WriteUnsynced);
+// Server::AwaitDurable waits for these before the replies go out, once per pipeline.
+struct DurabilityNeeds {
+  std::vector<uint64_t> lsn;  // by shard index; 0: nothing
+
+  // After work ran on `shard`: `unsynced` is its engine's unsynced_lsn() (0: all durable).
+  void Note(int shard, uint64_t unsynced) {
+    if (unsynced == 0) return;
+    const auto index = static_cast<size_t>(shard);
+    if (lsn.size() <= index) lsn.resize(index + 1, 0);
+    lsn[index] = std::max(lsn[index], unsynced);
+  }
+  void Merge(const DurabilityNeeds& other) {
+    for (size_t i = 0; i < other.lsn.size(); i++) Note(static_cast<int>(i), other.lsn[i]);
+  }
+  bool empty() const { return lsn.empty(); }
+};
+
 // What a handler runs with. Lives for one command on the executor running the handler.
 class Ctx {
  public:
@@ -204,8 +225,20 @@ class Ctx {
   // until it returns.
   template <typename T>
   Result<T> On(int index, std::function<Result<T>(Shard&)> fn) {
-    return shards().RunOn<T>(index, std::move(fn), /*interruptible=*/false);
+    uint64_t unsynced = 0;
+    Result<T> result = shards().RunOn<T>(
+        index,
+        [&](Shard& shard) -> Result<T> {
+          Result<T> done = fn(shard);
+          unsynced = UnsyncedOf(shard);
+          return done;
+        },
+        /*interruptible=*/false);
+    durability_.Note(index, unsynced);
+    return result;
   }
+  // What the client must wait for before this command's reply (see DurabilityNeeds).
+  DurabilityNeeds& durability() { return durability_; }
 
   // Reports that `key` (in this command's db) changed: invalidates WATCHes, publishes the
   // keyspace notification `event` of class `notify` (0: none), and wakes clients blocked on it.
@@ -267,8 +300,11 @@ class Ctx {
   net::ReplyWriter& reply_;
   int db_;
   ClientState* client_;
+  static uint64_t UnsyncedOf(Shard& shard);
+
   bool may_block_ = false;
   std::optional<BlockRequest> block_request_;
+  DurabilityNeeds durability_;
 };
 
 // --- helpers shared by the families ---

@@ -136,6 +136,9 @@ class ShardServer {
       if (state.subscriptions() > 0 || state.monitor) return Duration::zero();
       return seconds(server_->local().config.Int("timeout"));
     };
+    options.before_reply = [this, &state](std::string& replies) {
+      return server_->BeforeReply(state, replies);
+    };
     net::ServeConnection(
         connection,
         [this, &state](std::vector<std::string>& args, std::string& out) {

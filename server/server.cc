@@ -231,7 +231,8 @@ Server::RunResult Server::RunHere(const CommandSpec& spec, std::vector<std::stri
   Ctx ctx(*this, spec, args, reply, db, client);
   ctx.set_may_block(may_block);
   spec.handler(ctx);
-  return RunResult{ctx.close_after, std::move(ctx.block_request())};
+  ctx.durability().Note(env_.CurrentExecutor().index(), shards_.local().engine().unsynced_lsn());
+  return RunResult{ctx.close_after, std::move(ctx.block_request()), std::move(ctx.durability())};
 }
 
 Server::DispatchResult Server::TimedDispatch(const CommandSpec& spec, const CommandSpec* parent,
@@ -306,8 +307,10 @@ Server::DispatchResult Server::Dispatch(const CommandSpec& spec, ClientState& cl
       for (int i = 0; i < shards_.size(); i++) plan.emplace_back(i, std::vector<std::string>{});
       LockAll(plan, true);
     }
-    result.close = RunHere(spec, args, reply, client.db, &client).close;
+    RunResult run = RunHere(spec, args, reply, client.db, &client);
     if (whole) UnlockAll(plan, true);
+    client.durability.Merge(run.durability);
+    result.close = run.close;
     return result;
   }
   std::vector<std::pair<int, std::string>> keys;
@@ -336,6 +339,7 @@ Server::DispatchResult Server::Dispatch(const CommandSpec& spec, ClientState& cl
       parked(*run.block, blocked);
     }
     if (!locked) UnlockAll(plan, false);
+    client.durability.Merge(run.durability);
     result.close = run.close;
     return result;
   }
@@ -344,6 +348,7 @@ Server::DispatchResult Server::Dispatch(const CommandSpec& spec, ClientState& cl
     std::string out;
     std::optional<Ctx::BlockRequest> block;
     BlockedPtr blocked;
+    DurabilityNeeds durability;
   };
   const int owner = plan.front().first;
   Result<Remote> remote = shards_.RunOn<Remote>(
@@ -359,6 +364,7 @@ Server::DispatchResult Server::Dispatch(const CommandSpec& spec, ClientState& cl
           Park(done.blocked, run.block->keys);
           done.block = std::move(run.block);
         }
+        done.durability = std::move(run.durability);
         if (!locked) {
           local().locks.Unlock(ids);
           ServeBlocked();
@@ -367,6 +373,7 @@ Server::DispatchResult Server::Dispatch(const CommandSpec& spec, ClientState& cl
       },
       /*interruptible=*/false);  // the work references this stack
   TK_ASSERT(remote.has_value());
+  client.durability.Merge(remote->durability);
   reply.out() += remote->out;
   if (remote->block) parked(*remote->block, remote->blocked);
   return result;
@@ -386,6 +393,45 @@ AfterReply Server::Execute(ClientState& client, std::vector<std::string>& args, 
     if (client.reply_mode == Mode::kSkipNext) client.reply_mode = Mode::kOn;
   }
   return client.killed ? AfterReply::kClose : after;
+}
+
+Status Server::AwaitDurable(ClientState& client) {
+  if (client.durability.empty()) return Status::Ok();
+  DurabilityNeeds needs = std::move(client.durability);
+  client.durability = DurabilityNeeds();
+  const int here = env_.CurrentExecutor().index();
+  for (size_t i = 0; i < needs.lsn.size(); i++) {
+    const uint64_t lsn = needs.lsn[i];
+    if (lsn == 0) continue;
+    const int shard = static_cast<int>(i);
+    if (shard == here) {
+      TK_RETURN_IF_ERROR(shards_.local().engine().AwaitDurable(lsn));
+      continue;
+    }
+    // Uninterruptible: a wait for a group commit is short, and the work captures nothing of this
+    // stack.
+    Result<bool> done = shards_.RunOn<bool>(
+        shard,
+        [lsn](Shard& owner) -> Result<bool> {
+          TK_RETURN_IF_ERROR_R(owner.engine().AwaitDurable(lsn));
+          return true;
+        },
+        /*interruptible=*/false);
+    if (!done) return done.error();
+  }
+  return Status::Ok();
+}
+
+AfterReply Server::BeforeReply(ClientState& client, std::string& out) {
+  Status durable = AwaitDurable(client);
+  if (durable.ok()) return AfterReply::kKeepOpen;
+  out.clear();
+  if (durable.code() != StatusCode::kCancelled) {
+    env_.CurrentExecutor().log().Warn("client {}: replies withheld: {}", client.peer,
+                                      durable.ToString());
+    ReplyWriter(out, client.protocol).Error("ERR " + durable.message());
+  }
+  return AfterReply::kClose;
 }
 
 AfterReply Server::ExecuteCommand(ClientState& client, std::vector<std::string>& args,

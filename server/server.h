@@ -78,6 +78,8 @@ struct ClientState {
   ReplyMode reply_mode = ReplyMode::kOn;
   bool no_evict = false;
   std::string local_address;  // laddr of CLIENT LIST
+  // What the replies not yet written wait for (Server::AwaitDurable).
+  DurabilityNeeds durability;
 
   size_t subscriptions() const { return channels.size() + patterns.size(); }
 };
@@ -102,6 +104,7 @@ struct BlockedClient {
   enum class Wake { kServed, kRetry, kTimedOut };
   Wake wake = Wake::kServed;
   std::string reply;  // kServed: the reply the owner wrote
+  DurabilityNeeds durability;  // kServed: what the reply needs durable (on the owner)
   // home only:
   Completion* waiter = nullptr;
   bool woken = false;
@@ -215,6 +218,16 @@ class Server {
   // Runs one command of `client` on the client's executor and appends its reply to `out` in the
   // client's protocol. Suspends (the command may run on other executors meanwhile).
   net::AfterReply Execute(ClientState& client, std::vector<std::string>& args, std::string& out);
+  // Waits until every write the client's commands since the last call made or read is durable
+  // per appendfsync (client.durability); the connection calls it before it writes replies, so a
+  // pipeline's writes cost one group commit and no reply ever shows a write a crash may lose.
+  // Errors: a WAL failure (the replies must not go out: the node then stops), cancellation.
+  // Suspends.
+  Status AwaitDurable(ClientState& client);
+  // The connection's last step before it writes the replies in `out`: AwaitDurable; when that
+  // fails, the replies are replaced by one error (nothing when the client was cancelled) and the
+  // connection closes: nothing they acknowledge may be shown. Suspends.
+  net::AfterReply BeforeReply(ClientState& client, std::string& out);
 
   // Runs on the owner of (db, key) after a command changed it: invalidates WATCHes and wakes
   // what depends on the key (see Ctx::Changed).
@@ -258,6 +271,7 @@ class Server {
   struct RunResult {
     bool close = false;
     std::optional<Ctx::BlockRequest> block;
+    DurabilityNeeds durability;
   };
   // Dispatch, timed for SLOWLOG and LATENCY.
   DispatchResult TimedDispatch(const CommandSpec& spec, const CommandSpec* parent, ClientState& client,

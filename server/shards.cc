@@ -39,7 +39,11 @@ Status RunOnExecutors(Env& env, std::span<const int> executors,
 Shard::Shard(Executor& executor, std::unique_ptr<tiers::Engine> engine, const Clock& clock)
     : executor_(executor),
       engine_(std::move(engine)),
-      store_(std::make_unique<tiers::TypedStore>(*engine_, executor, clock)) {}
+      store_(std::make_unique<tiers::TypedStore>(*engine_, executor, clock)) {
+  // The server answers only after waiting for durability (Server::AwaitDurable), once for a
+  // whole pipeline: the store's writes return once applied.
+  store_->set_defer_durability(true);
+}
 
 // A simulated crash unwinds the owner's stack without closing: the executor is shutting down.
 Shard::~Shard() { TK_ASSERT_MSG(closed_ || executor_.shutting_down(), "shard destroyed without Close()"); }
@@ -76,7 +80,9 @@ Result<std::unique_ptr<ShardSet>> ShardSet::Open(
 }
 
 ShardSet::~ShardSet() {
-  bool crashed = false;  // a simulated crash unwinds ServeNode without closing
+  // A simulated crash unwinds ServeNode without closing, also in the middle of Open, before any
+  // shard is there to ask.
+  bool crashed = home_.shutting_down();
   for (const auto& shard : shards_) crashed = crashed || (shard && shard->executor().shutting_down());
   TK_ASSERT_MSG(closed_ || crashed, "shard set destroyed without Close()");
 }

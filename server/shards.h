@@ -90,11 +90,12 @@ class ShardSet {
   Result<T> RunOn(int index, std::function<Result<T>(Shard&)> fn, bool interruptible = true);
 
  private:
-  explicit ShardSet(Env& env) : env_(env) {}
+  explicit ShardSet(Env& env) : env_(env), home_(env.CurrentExecutor()) {}
   // Runs task(i) for every shard i on its executor at once and waits for all. Uninterruptible.
   Status ForEachShard(const std::function<Status(int)>& task);
 
   Env& env_;
+  Executor& home_;  // the executor that opened the set
   std::vector<std::unique_ptr<Shard>> shards_;
   bool closed_ = false;
 };

@@ -48,7 +48,6 @@ Engine::Engine(Env& env, EngineOptions options)
       options_(std::move(options)),
       free_list_(std::make_shared<FreeList>()),
       write_gate_(executor_),
-      inflight_drained_(executor_),
       checkpoint_mutex_(executor_),
       checkpoint_wanted_(executor_) {}
 
@@ -232,12 +231,18 @@ Status Engine::Delete(std::string_view key) {
 }
 
 Status Engine::Write(const WriteBatch& batch) {
-  if (batch.empty()) return Status::Ok();
+  Result<uint64_t> lsn = WriteUnsynced(batch);
+  if (!lsn) return lsn.error();
+  return *lsn == 0 ? Status::Ok() : AwaitDurable(*lsn);
+}
+
+Result<uint64_t> Engine::WriteUnsynced(const WriteBatch& batch) {
+  if (batch.empty()) return uint64_t{0};
   for (const auto& op : batch.ops_) {
     if (op.key.size() > kMaxKeySize) {
-      return Status(StatusCode::kInvalidArgument, "key of " + std::to_string(op.key.size()) +
-                                                      " bytes exceeds the " +
-                                                      std::to_string(kMaxKeySize) + "-byte limit");
+      return Err(StatusCode::kInvalidArgument, "key of " + std::to_string(op.key.size()) +
+                                                   " bytes exceeds the " +
+                                                   std::to_string(kMaxKeySize) + "-byte limit");
     }
   }
   // A bounded WAL (the PMem ring) must have room for the record: space comes back when a
@@ -246,26 +251,32 @@ Status Engine::Write(const WriteBatch& batch) {
   uint64_t record = kWalRecordSlack + 12 + 9 * batch.count() + batch.bytes();
   uint64_t wal_capacity = wal_->capacity_bytes();
   if (wal_capacity > 0 && record > wal_capacity / 2) {
-    return Status(StatusCode::kInvalidArgument,
-                  "write batch of " + std::to_string(record) + " bytes does not fit the " +
-                      std::to_string(wal_capacity) + "-byte PMem WAL (half of it at most)");
+    return Err(StatusCode::kInvalidArgument,
+               "write batch of " + std::to_string(record) + " bytes does not fit the " +
+                   std::to_string(wal_capacity) + "-byte PMem WAL (half of it at most)");
   }
   auto wal_full = [&] { return wal_capacity > 0 && wal_->used_bytes() + record > wal_capacity; };
   if (wal_capacity > 0 && wal_->used_bytes() > wal_capacity / 2) checkpoint_wanted_.Set();
   // Back-pressure: while a checkpoint freezes the memtable, or the memtable is over twice its
   // budget (a checkpoint cannot keep up), or the WAL is full, writers wait: memory stays bounded.
-  while (writes_blocked_ || active_->bytes() > 2 * options_.memtable_bytes || wal_full()) {
-    if (!failed_.ok()) break;
+  // So do they while the file WAL's unwritten records pass their bound (they wait for the log).
+  while (true) {
+    if (!failed_.ok()) return Err(failed_);
+    if (wal_->pending_bytes() > limits::kWalMaxPendingBytes) {
+      Status caught_up = AwaitDurable(wal_->next_lsn() - 1);
+      if (!caught_up.ok()) return Err(caught_up);
+      continue;
+    }
+    if (!writes_blocked_ && active_->bytes() <= 2 * options_.memtable_bytes && !wal_full()) break;
     if (active_->bytes() > 2 * options_.memtable_bytes || wal_full()) checkpoint_wanted_.Set();
     WakeReason reason = write_gate_.Wait(DeadlineAfter(executor_.Now(), milliseconds(100)));
-    if (reason == WakeReason::kCancelled) return WakeStatus(reason, "write");
+    if (reason == WakeReason::kCancelled) return Err(WakeStatus(reason, "write"));
   }
-  if (!failed_.ok()) return failed_;
-  uint64_t first_seq = next_seq_;
-  next_seq_ += batch.count();
-  pending_.push_back(PendingBatch{first_seq, batch.count(), false});
+  // From here on nothing suspends: the record's LSN and the memtable entries are taken together,
+  // so a checkpoint's freeze always sees the memtable hold exactly the records before next_lsn.
   std::string payload;
-  Append(payload, first_seq);
+  payload.reserve(record);
+  Append(payload, next_seq_);
   Append(payload, static_cast<uint32_t>(batch.count()));
   for (const auto& op : batch.ops_) {
     Append(payload, static_cast<uint8_t>(op.value ? 1 : 0));
@@ -274,36 +285,33 @@ Status Engine::Write(const WriteBatch& batch) {
     payload += op.key;
     if (op.value) payload += *op.value;
   }
-  inflight_++;
-  auto lsn = wal_->Append(payload);
-  Status status;
+  Result<uint64_t> lsn = wal_->Submit(payload);
   if (!lsn) {
+    if (lsn.error().code() == StatusCode::kInvalidArgument) return lsn;  // this record only
     // Durability is unknown: refuse every later write rather than acknowledge what may be lost.
-    status = Status(lsn.error().code(), "write not durable: " + lsn.error().message());
-    if (failed_.ok()) failed_ = status;
-  } else {
-    Memtable& target = *active_;
-    for (uint64_t i = 0; i < batch.ops_.size(); i++) {
-      target.Add(first_seq + i, batch.ops_[i].key, batch.ops_[i].value);
-    }
+    if (failed_.ok()) failed_ = Status(lsn.error().code(), "write not durable: " + lsn.error().message());
+    return Err(failed_);
   }
-  Publish(first_seq, batch.count());
-  if (--inflight_ == 0) inflight_drained_.NotifyAll();
+  Memtable& target = *active_;
+  for (const auto& op : batch.ops_) target.Add(next_seq_++, op.key, op.value);
+  visible_seq_ = next_seq_ - 1;
   if (active_->bytes() > options_.memtable_bytes) checkpoint_wanted_.Set();
+  return lsn;
+}
+
+Status Engine::AwaitDurable(uint64_t lsn) {
+  Status status = wal_->Await(lsn);
+  if (!status.ok() && !wal_->failure().ok()) {
+    if (failed_.ok()) failed_ = Status(status.code(), "write not durable: " + status.message());
+    return failed_;
+  }
   return status;
 }
 
-void Engine::Publish(uint64_t first_seq, uint64_t count) {
-  for (PendingBatch& batch : pending_) {
-    if (batch.first_seq == first_seq) {
-      TK_ASSERT(batch.count == count);
-      batch.done = true;
-    }
-  }
-  while (!pending_.empty() && pending_.front().done) {
-    visible_seq_ = pending_.front().first_seq + pending_.front().count - 1;
-    pending_.pop_front();
-  }
+uint64_t Engine::unsynced_lsn() const {
+  if (wal_ == nullptr) return 0;
+  const uint64_t last = wal_->next_lsn() - 1;
+  return wal_->done_lsn() >= last ? 0 : last;
 }
 
 std::shared_ptr<const Snapshot> Engine::CurrentSnapshot() {
@@ -403,10 +411,10 @@ Status Engine::Checkpoint() {
 Status Engine::DoCheckpoint() {
   if (!failed_.ok()) return failed_;
   ReleaseFreedPages();
-  // Freeze: no new writes start, and every appended batch is applied, so the frozen memtable
-  // holds exactly the WAL records before `boundary`.
+  // Freeze: every submitted batch is already applied (WriteUnsynced takes a record's LSN and
+  // applies its entries without suspending), so the frozen memtable holds exactly the WAL records
+  // before `boundary`, durable or not: the checkpoint makes them durable in the tree.
   writes_blocked_ = true;
-  while (inflight_ > 0) (void)inflight_drained_.Wait(kNoDeadline, /*interruptible=*/false);
   std::shared_ptr<Memtable> frozen = active_;
   uint64_t boundary = wal_->next_lsn();
   uint64_t next_seq = next_seq_;

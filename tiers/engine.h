@@ -1,8 +1,11 @@
 // One shard's ordered key-value engine: WAL + memtable + copy-on-write B+tree checkpoints.
 //
-// Write: encode the batch, append it to the WAL (group commit; durable per the sync mode), then
-// apply it to the active memtable with consecutive sequence numbers. Readers see a sequence
-// number only once every earlier batch is applied (`visible_seq`), so a snapshot never changes.
+// Write: encode the batch, submit it to the WAL and apply it to the active memtable with
+// consecutive sequence numbers, without suspending in between; then (Write) wait until the record
+// is durable per the sync mode (group commit), or leave that wait to the caller (WriteUnsynced:
+// a server waits once for a whole pipeline, before its replies). A write is visible at once,
+// before it is durable, as in Redis, whose replies wait for the AOF: whoever answers a reader
+// must first AwaitDurable(unsynced_lsn()). A snapshot (`visible_seq`) never changes.
 // Read: the newest version visible at the snapshot in the active memtable, then the frozen one
 // (while a checkpoint runs), then the tree of the last checkpoint, through the node cache.
 // Checkpoint (background fiber, or when the memtable passes its budget): briefly block writers
@@ -163,6 +166,20 @@ class Engine {
   Status Put(std::string_view key, std::string_view value);
   Status Delete(std::string_view key);
   Status Write(const WriteBatch& batch);
+  // Applies the batch at once (the next read sees it) and submits its WAL record without waiting
+  // for it; returns the record's LSN (0 for an empty batch). Whoever acknowledges the write, or
+  // answers anything that read it, must first AwaitDurable(lsn) (or unsynced_lsn(), which covers
+  // every write applied so far): that is how a server acknowledges a pipeline of writes after one
+  // group commit, and keeps no lock across the commit. Suspends only for back-pressure (a
+  // checkpoint freezing the memtable, a memtable over budget, a full or far-behind WAL). Errors
+  // as Write; a crash may lose a write nobody waited for, never one behind a durable one.
+  Result<uint64_t> WriteUnsynced(const WriteBatch& batch);
+  // Suspends until every write up to `lsn` is durable per the sync mode. Errors: the WAL's
+  // failure (the engine then refuses every write), or the caller's cancellation.
+  Status AwaitDurable(uint64_t lsn);
+  // The LSN of the newest write not yet durable per the sync mode; 0 when every applied write
+  // is. Never suspends.
+  uint64_t unsynced_lsn() const;
 
   std::shared_ptr<const Snapshot> GetSnapshot();
   std::unique_ptr<EngineIterator> NewIterator(std::shared_ptr<const Snapshot> snapshot = nullptr);
@@ -184,8 +201,6 @@ class Engine {
   friend class EngineIterator;
   Engine(Env& env, EngineOptions options);
   Status Recover();
-  Status Apply(uint64_t first_seq, const WriteBatch& batch);
-  void Publish(uint64_t first_seq, uint64_t count);
   // After a failed superblock write or sync: zeroes the slot (see engine.cc).
   void InvalidateSuperblockSlot(uint64_t generation);
   Status WriteSuperblock(const Superblock& superblock);
@@ -221,16 +236,8 @@ class Engine {
 
   uint64_t next_seq_ = 1;
   uint64_t visible_seq_ = 0;
-  struct PendingBatch {
-    uint64_t first_seq;
-    uint64_t count;
-    bool done;
-  };
-  std::deque<PendingBatch> pending_;
-  int inflight_ = 0;
   bool writes_blocked_ = false;
   WaitQueue write_gate_;
-  WaitQueue inflight_drained_;
   Mutex checkpoint_mutex_;
   Event checkpoint_wanted_;
   FiberHandle background_;

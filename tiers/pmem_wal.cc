@@ -42,8 +42,8 @@
 // unknown). Space is reused only after the header that frees it is persistent, so a crash never
 // leaves a header pointing at overwritten records.
 //
-// Appending. Append stores the record straight into the mapping (no suspension between taking the
-// lsn and storing it). kAlways: the first appender of a scheduler round becomes the leader: it
+// Appending. Submit stores the record straight into the mapping (no suspension between taking the
+// lsn and storing it). kAlways: the first Await of a scheduler round becomes the leader: it
 // yields once, so that the fibers ready in this round append too, then flushes every byte
 // appended since the last persist (one contiguous ring range: at most two Flush calls) and drains
 // once; the others wait. Persist never suspends, so, unlike the file WAL's writer, the leader
@@ -433,7 +433,7 @@ class PmemWalCore {
     });
   }
 
-  Result<uint64_t> Append(std::string_view payload) {
+  Result<uint64_t> Submit(std::string_view payload) {
     AssertOwner();
     uint64_t framed = FramedBytes(payload.size());
     if (payload.size() > limits::kWalMaxPayloadBytes || framed > capacity_) {
@@ -454,18 +454,30 @@ class PmemWalCore {
     if (options_.mode == SyncMode::kEverySec && dirty_bytes_ == framed) {
       persister_wake_.NotifyOne();
     }
-    if (options_.mode != SyncMode::kAlways) return lsn;
+    return lsn;
+  }
+
+  Status Await(uint64_t lsn) {
+    AssertOwner();
+    TK_ASSERT(lsn < next_lsn_);
+    if (done_lsn() >= lsn) return Status::Ok();
+    if (!failed_.ok()) return failed_;
     if (!leader_waiting_) {
       // The fibers ready in this round append during the yield; one flush and drain covers all.
       leader_waiting_ = true;
       executor_.Yield();
       leader_waiting_ = false;
       if (durable_lsn_ < lsn) PersistPending();  // Close() or Sync() may have done it meanwhile
-      return lsn;
+      return Status::Ok();
     }
-    TK_RETURN_IF_ERROR_R(WaitDurable(lsn));
-    return lsn;
+    return WaitDurable(lsn);
   }
+
+  // kEverySec and kNo: a stored record survives the process dying (the mapping is shared).
+  uint64_t done_lsn() const {
+    return options_.mode == SyncMode::kAlways ? durable_lsn_ : next_lsn_ - 1;
+  }
+  const Status& failure() const { return failed_; }
 
   Status Sync() {
     AssertOwner();
@@ -632,7 +644,10 @@ class PmemWalHandle final : public Wal {
   explicit PmemWalHandle(std::shared_ptr<PmemWalCore> core) : core_(std::move(core)) {}
   ~PmemWalHandle() override { core_->Shutdown(); }
 
-  Result<uint64_t> Append(std::string_view payload) override { return core_->Append(payload); }
+  Result<uint64_t> Submit(std::string_view payload) override { return core_->Submit(payload); }
+  Status Await(uint64_t lsn) override { return core_->Await(lsn); }
+  uint64_t done_lsn() const override { return core_->done_lsn(); }
+  const Status& failure() const override { return core_->failure(); }
   Status Sync() override { return core_->Sync(); }
   Status RemoveBefore(uint64_t lsn) override { return core_->RemoveBefore(lsn); }
   uint64_t next_lsn() const override { return core_->next_lsn(); }

@@ -239,6 +239,11 @@ class TypedStore {
   Result<uint64_t> ExpireOnce(size_t limit);
   uint64_t expired_keys() const { return expired_; }
 
+  // Off (the default): a write returns once durable per the engine's sync mode. On: once applied
+  // (Engine::WriteUnsynced), and whoever answers for it or for a read first waits for
+  // Engine::AwaitDurable(unsynced_lsn()) (the server, once per pipeline).
+  void set_defer_durability(bool defer) { defer_durability_ = defer; }
+
   // Garbage records left to reclaim (for tests and INFO).
   uint64_t reclaimed_subkeys() const { return reclaimed_; }
   // Runs one reclamation pass now (tests). Suspends.
@@ -282,6 +287,8 @@ class TypedStore {
   Status WalkKeys(int db, uint32_t first_slot, std::string_view from, uint32_t end_slot,
                   bool live_only, const std::function<bool(uint16_t slot, int db, std::string_view key,
                                                            const Metadata& meta)>& visit);
+  // Every write of the store goes through here (set_defer_durability).
+  Status Commit(const WriteBatch& batch);
   uint64_t NewVersion();
   int64_t NowMs() const;
   void ReclaimLoop();
@@ -298,6 +305,7 @@ class TypedStore {
   Event reclaim_wanted_;
   Mutex reclaim_mutex_;
   bool stopping_ = false;
+  bool defer_durability_ = false;
   uint64_t reclaimed_ = 0;
   FiberHandle expirer_;
   Event expire_wakeup_;  // set by Stop

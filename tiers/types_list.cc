@@ -48,7 +48,7 @@ Result<uint64_t> TypedStore::Push(int db, std::string_view key,
     m.size++;
   }
   PutMeta(batch, db, key, m);
-  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  TK_RETURN_IF_ERROR_R(Commit(batch));
   return m.size;
 }
 
@@ -71,7 +71,7 @@ Result<std::optional<std::string>> TypedStore::Pop(int db, std::string_view key,
     m.tail--;
   m.size--;
   PutMeta(batch, db, key, m);
-  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  TK_RETURN_IF_ERROR_R(Commit(batch));
   return value;
 }
 
@@ -162,7 +162,7 @@ Status TypedStore::DeleteCollection(int db, std::string_view key, uint64_t versi
                                     WriteBatch& batch) {
   batch.Delete(MetaKey(db, key));
   Retire(batch, db, key, version);
-  TK_RETURN_IF_ERROR(engine_.Write(batch));
+  TK_RETURN_IF_ERROR(Commit(batch));
   reclaim_wanted_.Set();
   return Status::Ok();
 }
@@ -178,8 +178,9 @@ Status TypedStore::LSet(int db, std::string_view key, int64_t index, std::string
   if (index < 0 || index >= size) {
     return Status(StatusCode::kInvalidArgument, "ERR index out of range");
   }
-  return engine_.Put(
-      SubPrefix(db, key, m.version) + ListField(m.head + static_cast<uint64_t>(index)), value);
+  WriteBatch batch;
+  batch.Put(SubPrefix(db, key, m.version) + ListField(m.head + static_cast<uint64_t>(index)), value);
+  return Commit(batch);
 }
 
 Result<int64_t> TypedStore::LInsert(int db, std::string_view key, bool before,
@@ -213,7 +214,7 @@ Result<int64_t> TypedStore::LInsert(int db, std::string_view key, bool before,
   batch.Put(prefix + ListField(m.head + at), value);
   m.size++;
   PutMeta(batch, db, key, m);
-  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  TK_RETURN_IF_ERROR_R(Commit(batch));
   return static_cast<int64_t>(m.size);
 }
 
@@ -285,7 +286,7 @@ Result<uint64_t> TypedStore::LRem(int db, std::string_view key, int64_t count,
   m.size -= k;
   TK_ASSERT(m.tail - m.head == m.size);
   PutMeta(batch, db, key, m);
-  TK_RETURN_IF_ERROR_R(engine_.Write(batch));
+  TK_RETURN_IF_ERROR_R(Commit(batch));
   return k;
 }
 
@@ -324,7 +325,7 @@ Status TypedStore::LTrim(int db, std::string_view key, int64_t start, int64_t st
                                     SubPrefix(db, key, fresh.version), fresh.head));
     Retire(batch, db, key, m.version);
     PutMeta(batch, db, key, fresh);
-    TK_RETURN_IF_ERROR(engine_.Write(batch));
+    TK_RETURN_IF_ERROR(Commit(batch));
     reclaim_wanted_.Set();
     return Status::Ok();
   }
@@ -334,7 +335,7 @@ Status TypedStore::LTrim(int db, std::string_view key, int64_t start, int64_t st
   m.tail -= drop_tail;
   m.size = keep;
   PutMeta(batch, db, key, m);
-  return engine_.Write(batch);
+  return Commit(batch);
 }
 
 Result<std::vector<uint64_t>> TypedStore::LPos(int db, std::string_view key, std::string_view value,

@@ -1,8 +1,8 @@
 // Write-ahead log: group commit through one writer fiber, fail-stop on the first I/O error, and a
 // recovery that never appends behind bytes it could not prove durable.
 //
-// Writing. Append encodes its record (LSNs are handed out in call order) into a pending buffer,
-// wakes the log's writer fiber and waits until its LSN is written (kEverySec, kNo) or durable
+// Writing. Submit encodes its record (LSNs are handed out in call order) into a pending buffer and
+// wakes the log's writer fiber; Await waits until the LSN is written (kEverySec, kNo) or durable
 // (kAlways). The writer takes the whole pending buffer as one batch: one Write at the end of the
 // active segment and, under kAlways, one DataSync. Records appended meanwhile accumulate and make
 // up the next batch, so N concurrent appenders cost about two syncs, not N (group commit, as in
@@ -10,8 +10,8 @@
 // one of the appenders: File operations honour the calling fiber's cancellation, and an appender
 // that is cancelled (its client went away) must not leave a write or sync half-known for all the
 // others. A cancelled appender gets Cancelled; its record may still become durable, like any
-// operation that timed out. Memory is bounded by the appenders themselves: each waits for its own
-// record, so pending bytes never exceed what the suspended appenders hold.
+// operation that timed out. Memory: the pending buffer holds what was submitted and not yet
+// written; the engine bounds it (it waits before submitting past limits::kWalMaxPendingBytes).
 //
 // Syncs. kAlways: every batch. kEverySec: a second background fiber syncs at most once a second
 // while something written is not yet synced (Redis's everysec: it runs beside the writer, so an
@@ -115,7 +115,7 @@ class WalCore {
     }
   }
 
-  Result<uint64_t> Append(std::string_view payload) {
+  Result<uint64_t> Submit(std::string_view payload) {
     AssertOwner();
     if (payload.size() > limits::kWalMaxPayloadBytes) {
       return Err(StatusCode::kInvalidArgument,
@@ -128,9 +128,20 @@ class WalCore {
     uint64_t lsn = next_lsn_++;
     wal_internal::EncodeRecord(pending_, lsn, payload);
     work_.NotifyOne();
-    TK_RETURN_IF_ERROR_R(WaitFor(lsn, /*durable=*/options_.mode == SyncMode::kAlways));
     return lsn;
   }
+
+  Status Await(uint64_t lsn) {
+    AssertOwner();
+    TK_ASSERT(lsn < next_lsn_);
+    return WaitFor(lsn, /*durable=*/options_.mode == SyncMode::kAlways);
+  }
+
+  uint64_t done_lsn() const {
+    return options_.mode == SyncMode::kAlways ? durable_lsn_ : written_lsn_;
+  }
+  const Status& failure() const { return failed_; }
+  uint64_t pending_bytes() const { return pending_.size(); }
 
   Status Sync() {
     AssertOwner();
@@ -346,7 +357,11 @@ class WalHandle final : public Wal {
   explicit WalHandle(std::shared_ptr<WalCore> core) : core_(std::move(core)) {}
   ~WalHandle() override { core_->Shutdown(); }
 
-  Result<uint64_t> Append(std::string_view payload) override { return core_->Append(payload); }
+  Result<uint64_t> Submit(std::string_view payload) override { return core_->Submit(payload); }
+  Status Await(uint64_t lsn) override { return core_->Await(lsn); }
+  uint64_t done_lsn() const override { return core_->done_lsn(); }
+  const Status& failure() const override { return core_->failure(); }
+  uint64_t pending_bytes() const override { return core_->pending_bytes(); }
   Status Sync() override { return core_->Sync(); }
   Status RemoveBefore(uint64_t lsn) override { return core_->RemoveBefore(lsn); }
   uint64_t next_lsn() const override { return core_->next_lsn(); }

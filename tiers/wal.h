@@ -1,7 +1,8 @@
 // Write-ahead log of one shard's storage engine. (Interface fixed; implementation in wal.cc.)
 //
-// Records are opaque payloads numbered by LSN (1, 2, 3, ...). Append returns when the record is
-// as durable as the sync mode promises (Redis's appendfsync):
+// Records are opaque payloads numbered by LSN (1, 2, 3, ...). Submit queues a record and returns
+// its LSN at once; Await(lsn) returns when every record up to it is as durable as the sync mode
+// promises (Redis's appendfsync), and Append does both:
 //   kAlways   - after an fdatasync covering it; concurrent appenders share one write and one
 //               fdatasync (group commit: one leader flushes everything pending, the others wait);
 //   kEverySec - after the write; a background fiber fdatasyncs once a second;
@@ -51,8 +52,30 @@ class Wal {
                                            const ReplayFn& replay);
   virtual ~Wal() = default;
 
-  // Appends one record; returns its LSN once durable per the sync mode. Suspends.
-  virtual Result<uint64_t> Append(std::string_view payload) = 0;
+  // Appends one record without waiting: returns its LSN (records get LSNs in call order) once it
+  // is queued (file WAL) or stored (PMem ring); Await(lsn) waits until it is durable. Errors:
+  // InvalidArgument (too large), Busy (a bounded log is full), the log's failure. Never suspends.
+  virtual Result<uint64_t> Submit(std::string_view payload) = 0;
+  // Suspends until every record up to `lsn` is durable per the sync mode: synced (kAlways), or
+  // written to the file / stored in the ring (kEverySec, kNo: what survives the process dying).
+  // Errors: the log's failure, or the caller's cancellation (the record may still become durable).
+  virtual Status Await(uint64_t lsn) = 0;
+  // Every record up to this LSN is durable per the sync mode (Await returns at once). Never
+  // suspends.
+  virtual uint64_t done_lsn() const = 0;
+  // Ok while healthy; else the first write or sync error, after which nothing is accepted.
+  virtual const Status& failure() const = 0;
+  // Bytes submitted and not yet handed to the device (the file WAL's pending batch; 0 for the
+  // ring, where Submit stores the record itself). The engine bounds them (back-pressure).
+  virtual uint64_t pending_bytes() const { return 0; }
+  // Submit, then Await: returns the LSN once the record is durable per the sync mode. Suspends.
+  Result<uint64_t> Append(std::string_view payload) {
+    Result<uint64_t> lsn = Submit(payload);
+    if (!lsn) return lsn;
+    Status done = Await(*lsn);
+    if (!done.ok()) return Err(done);
+    return lsn;
+  }
   // Makes every record appended so far durable. Suspends.
   virtual Status Sync() = 0;
   // Removes segments all of whose records have lsn < `lsn` (they are covered by a checkpoint).

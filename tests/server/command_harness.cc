@@ -34,6 +34,8 @@ std::string Client::RunRaw(std::vector<std::string> args) {
       executor_, [this, &args](Shard&) -> Result<std::string> {
         std::string out;
         if (server_.Execute(*state_, args, out) == net::AfterReply::kClose) closed_ = true;
+        // As the connection does: the reply waits for the durability of what it shows.
+        if (server_.BeforeReply(*state_, out) == net::AfterReply::kClose) closed_ = true;
         return out;
       });
   REQUIRE_MESSAGE(out.has_value(), out.error().ToString());

@@ -385,10 +385,10 @@ class ServerLinear final : public Workload {
     Restart(env);
   }
 
-  // A server that could not open its data (an injected I/O error at recovery) is restarted, as
-  // a supervisor would.
+  // A server that could not open its data (an injected I/O error at recovery) or stopped (its
+  // WAL failed) is restarted, as a supervisor would; also during the final reads, which disk
+  // faults may still hit.
   void Restart(sim::SimEnv& env) {
-    if (!shared_.traffic) return;
     sim::World& world = env.world();
     world.ScheduleAfter(milliseconds(200), 0, [&world] { world.Restart("server"); });
   }
