@@ -127,6 +127,7 @@ Status Engine::Recover() {
     pmem_ = std::make_unique<PmemTier>(std::move(*region));
   }
   cache_ = std::make_unique<NodeCache>(*file_, options_.cache_bytes, pmem_.get());
+  rows_ = std::make_unique<RowCache>(options_.cache_bytes / kRowCacheShare);
   if (!options_.cold_dir.empty() && options_.cold_after > Duration::zero()) {
     auto cold = ColdStore::Open(env_, options_.cold_dir);
     if (!cold) return cold.error();
@@ -293,7 +294,10 @@ Result<uint64_t> Engine::WriteUnsynced(const WriteBatch& batch) {
     return Err(failed_);
   }
   Memtable& target = *active_;
-  for (const auto& op : batch.ops_) target.Add(next_seq_++, op.key, op.value);
+  for (const auto& op : batch.ops_) {
+    rows_->Update(op.key, op.value);
+    target.Add(next_seq_++, op.key, op.value);
+  }
   visible_seq_ = next_seq_ - 1;
   if (active_->bytes() > options_.memtable_bytes) checkpoint_wanted_.Set();
   return lsn;
@@ -326,32 +330,47 @@ Result<std::optional<std::string>> Engine::Get(std::string_view key, const Snaps
 
 Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64_t offset,
                                                     uint64_t length, const Snapshot* snapshot) {
-  std::shared_ptr<const Snapshot> current;
-  if (snapshot == nullptr) {
-    current = CurrentSnapshot();
-    snapshot = current.get();
-  }
-  const Version& version = *snapshot->version_;
+  // No snapshot: the current state, without allocating a Snapshot for it.
+  const uint64_t seq = snapshot != nullptr ? snapshot->seq_ : visible_seq_;
+  // Keeps the tree (and memtables) alive while the read suspends.
+  std::shared_ptr<const Version> pin = snapshot != nullptr ? snapshot->version_ : version_;
+  const bool current = seq == visible_seq_ && pin == version_;
+  const Version& version = *pin;
   auto clip = [&](const std::string& value) -> std::string {
+    if (offset == 0 && length >= value.size()) return value;
     if (offset >= value.size()) return std::string();
     return value.substr(offset, length);
   };
-  if (auto found = version.active->Get(key, snapshot->seq_)) {
+  if (auto found = version.active->Get(key, seq)) {
     if (!*found) return std::nullopt;
     return clip(**found);
   }
   for (const auto& memtable : version.frozen) {
-    if (auto found = memtable->Get(key, snapshot->seq_)) {
+    if (auto found = memtable->Get(key, seq)) {
       if (!*found) return std::nullopt;
       return clip(**found);
     }
   }
-  std::shared_ptr<const Version> pin = snapshot->version_;  // keeps the tree alive while reading
+  // In no memtable: the tree's answer, which the row cache holds for recently read keys.
+  if (current) {
+    if (const MaybeValue* cached = rows_->Find(key)) {
+      if (!*cached) return std::nullopt;
+      return clip(**cached);
+    }
+  }
+  const uint64_t writes_before = next_seq_;
   auto entry = tree_->Seek(pin->tree->tree, key, Tree::SeekMode::kGE);
   if (!entry) return Err(entry.error());
-  if (!*entry || (*entry)->key != key) return std::nullopt;
+  // Cached only when nothing was written while the read suspended: then it is the newest value.
+  auto unchanged = [&] { return current && next_seq_ == writes_before; };
+  if (!*entry || (*entry)->key != key) {
+    if (unchanged()) rows_->Insert(key, std::nullopt);
+    return std::nullopt;
+  }
+  const bool whole = offset == 0 && length == UINT64_MAX;
   auto value = tree_->ReadValueRange(**entry, offset, length);
   if (!value) return Err(value.error());
+  if (whole && unchanged()) rows_->Insert(key, *value);
   return std::optional<std::string>(std::move(*value));
 }
 
@@ -381,9 +400,11 @@ Status Engine::WriteSuperblock(const Superblock& superblock) {
 }
 
 void Engine::ResizeCache() {
+  // The row cache's share first; the node cache gets the rest minus the allocation bitmap.
+  const uint64_t nodes = options_.cache_bytes - rows_->capacity();
   uint64_t bitmap = allocator_->size_pages() / 8 + cache_->tracking_bytes();
-  uint64_t floor = options_.cache_bytes / 4;  // never starve the cache of inner nodes entirely
-  cache_->set_capacity(std::max(floor, options_.cache_bytes > bitmap ? options_.cache_bytes - bitmap : 0));
+  uint64_t floor = nodes / 4;  // never starve the cache of inner nodes entirely
+  cache_->set_capacity(std::max(floor, nodes > bitmap ? nodes - bitmap : 0));
 }
 
 void Engine::ReleaseFreedPages() {
@@ -671,6 +692,7 @@ EngineStats Engine::stats() const {
   s.used_pages = allocator_->used_pages();
   s.page_reads = file_->reads();
   s.cache = cache_->stats();
+  s.rows = rows_->stats();
   if (pmem_) s.pmem = pmem_->stats();
   if (cold_) s.cold = cold_->stats();
   s.wal = wal_->stats();

@@ -33,6 +33,7 @@
 #include "tiers/memtable.h"
 #include "tiers/node_cache.h"
 #include "tiers/page_file.h"
+#include "tiers/row_cache.h"
 #include "tiers/wal.h"
 
 namespace tierkv::tiers {
@@ -40,7 +41,7 @@ namespace tierkv::tiers {
 struct EngineOptions {
   std::string dir;
   SyncMode sync = SyncMode::kAlways;
-  uint64_t cache_bytes = 64ULL << 20;     // DRAM node cache
+  uint64_t cache_bytes = 64ULL << 20;     // DRAM node cache and row cache (a quarter)
   // Second cache tier in persistent memory (Redis-style config pmem-path / pmem-size); none when
   // the path is empty.
   std::string pmem_path;
@@ -95,6 +96,7 @@ struct EngineStats {
   uint64_t used_pages = 0;
   uint64_t page_reads = 0;  // pages read from the page file since open
   CacheStats cache;
+  RowCacheStats rows;
   PmemTierStats pmem;
   ColdStats cold;
   WalStats wal;
@@ -227,6 +229,10 @@ class Engine {
   std::unique_ptr<ColdStore> cold_;
   TimePoint next_cold_pass_;
   std::unique_ptr<NodeCache> cache_;
+  // The tree's answers to recent point reads at the current snapshot (tiers/row_cache.h); it
+  // takes 1/kRowCacheShare of cache_bytes, the node cache the rest.
+  static constexpr uint64_t kRowCacheShare = 4;
+  std::unique_ptr<RowCache> rows_;
   std::unique_ptr<Tree> tree_;
   std::unique_ptr<Wal> wal_;
   Superblock superblock_;

@@ -1,0 +1,95 @@
+// The engine's row cache: its bound, write-through updates, CLOCK's second chance; and in the
+// engine, that a read which suspended while the key was written never caches the old value.
+#include <doctest/doctest.h>
+
+#include "core/sync.h"
+#include "tests/env_harness.h"
+#include "tests/tiers/engine_helpers.h"
+#include "tiers/engine.h"
+#include "tiers/row_cache.h"
+
+namespace tierkv::tiers {
+namespace {
+
+TEST_CASE("row cache: finds what was inserted, absent keys too; updates only cached keys") {
+  RowCache cache(1 << 20);
+  CHECK(cache.Find("a") == nullptr);
+  cache.Insert("a", std::string("1"));
+  cache.Insert("gone", std::nullopt);
+  REQUIRE(cache.Find("a") != nullptr);
+  CHECK(**cache.Find("a") == "1");
+  REQUIRE(cache.Find("gone") != nullptr);
+  CHECK_FALSE(cache.Find("gone")->has_value());
+  cache.Update("a", std::string("2"));
+  cache.Update("b", std::string("3"));  // not cached: stays out
+  CHECK(**cache.Find("a") == "2");
+  CHECK(cache.Find("b") == nullptr);
+  cache.Update("a", std::nullopt);  // a delete
+  CHECK_FALSE(cache.Find("a")->has_value());
+  RowCacheStats stats = cache.stats();
+  CHECK(stats.entries == 2);
+  CHECK(stats.hits == 6);
+  CHECK(stats.misses == 2);
+}
+
+TEST_CASE("row cache: stays within its bytes; a referenced entry outlives unreferenced ones") {
+  RowCache cache(64 << 10);
+  cache.Insert("hot", std::string(100, 'h'));
+  for (int i = 0; i < 2000; i++) {
+    cache.Insert("key" + std::to_string(i), std::string(100, 'v'));
+    CHECK(cache.stats().bytes <= cache.capacity());
+    (void)cache.Find("hot");  // referenced at every turn of the hand
+  }
+  CHECK(cache.Find("hot") != nullptr);
+  CHECK(cache.Find("key0") == nullptr);  // evicted long ago
+  CHECK(cache.stats().entries < 2000);
+  // Values over capacity / 64 are never cached, and an update that grows one drops it.
+  cache.Insert("big", std::string(2 << 10, 'b'));
+  CHECK(cache.Find("big") == nullptr);
+  cache.Update("hot", std::string(2 << 10, 'h'));
+  CHECK(cache.Find("hot") == nullptr);
+  cache.set_capacity(0);
+  CHECK(cache.stats().entries == 0);
+  CHECK(cache.stats().bytes == 0);
+}
+
+TEST_CASE("engine: a read that suspended while its key was written does not cache the old value") {
+  testing::RunInEnv(testing::EnvKind::kSimulation, 1, [](Env& env, const std::string& dir) {
+    EngineOptions options;
+    options.dir = JoinPath(dir, "engine");
+    options.cache_bytes = 256 << 10;  // the tree is bigger: most reads miss and suspend
+    options.background_checkpoints = false;
+    auto engine = testing_helpers::MustOpen(env, options);
+    for (int first = 0; first < 20000; first += 1000) {
+      WriteBatch batch;
+      for (int i = first; i < first + 1000; i++) batch.Put(testing_helpers::Key(i), "old");
+      REQUIRE(engine->Write(batch).ok());
+    }
+    REQUIRE(engine->Checkpoint().ok());
+    const std::string key = testing_helpers::Key(1234);
+    Executor& executor = env.CurrentExecutor();
+    std::optional<std::string> read;
+    FiberHandle reader = executor.Spawn("reader", [&] { read = engine->Get(key).value(); });
+    executor.Yield();
+    REQUIRE_FALSE(read.has_value());  // the reader is inside its tree read
+    REQUIRE(engine->Put(key, "new").ok());
+    REQUIRE(reader.Join().ok());
+    CHECK(read == "old");             // it read the tree before the write
+    REQUIRE(engine->Checkpoint().ok());  // the memtable goes: reads come from the tree or cache
+    CHECK(engine->Get(key).value() == "new");
+    CHECK(engine->Get(key).value() == "new");
+    // A key read at rest is cached, and a later write updates the cached value.
+    const std::string other = testing_helpers::Key(99);
+    CHECK(engine->Get(other).value() == "old");
+    const uint64_t hits = engine->stats().rows.hits;
+    CHECK(engine->Get(other).value() == "old");
+    CHECK(engine->stats().rows.hits == hits + 1);
+    REQUIRE(engine->Put(other, "newer").ok());
+    REQUIRE(engine->Checkpoint().ok());
+    CHECK(engine->Get(other).value() == "newer");
+    REQUIRE(engine->Close().ok());
+  });
+}
+
+}  // namespace
+}  // namespace tierkv::tiers
