@@ -40,8 +40,6 @@ constexpr std::array<AclCategoryName, 21> kAclNames = {{
     {"transaction", kAclTransaction}, {"scripting", kAclScripting},
 }};
 
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // Redis formats user strings into error texts with "%s": they end at a NUL byte.
 std::string_view AsCString(std::string_view text) { return text.substr(0, text.find('\0')); }
 
@@ -96,15 +94,14 @@ CommandSpec MakeCommand(std::string_view name, int arity, uint32_t flags, uint64
 }
 
 void CommandTable::Add(CommandSpec spec) {
-  TK_ASSERT_MSG(Find(spec.name) == nullptr, "command registered twice");
+  const bool added = index_.emplace(ToLower(spec.name), commands_.size()).second;
+  TK_ASSERT_MSG(added, "command registered twice");
   commands_.push_back(std::move(spec));
 }
 
 const CommandSpec* CommandTable::Find(std::string_view name) const {
-  for (const CommandSpec& spec : commands_) {
-    if (EqualsIgnoreCase(spec.name, name)) return &spec;
-  }
-  return nullptr;
+  auto found = index_.find(ToLower(name));
+  return found == index_.end() ? nullptr : &commands_[found->second];
 }
 
 std::string FullName(const CommandSpec& spec, const CommandSpec* parent) {
@@ -226,19 +223,9 @@ bool Ctx::Is(size_t i, std::string_view keyword) const {
 
 // --- helpers ---
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) { return EqualsNoCase(a, b); }
 
-std::string ToLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = Lower(c);
-  return out;
-}
+std::string ToLower(std::string_view text) { return Lower(text); }
 
 bool ParseInt64(std::string_view text, int64_t& value) {
   // Redis's string2ll: optional '-', digits, no leading zero (except "0"), no overflow.

@@ -25,6 +25,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/env.h"
@@ -129,12 +130,13 @@ CommandSpec MakeCommand(std::string_view name, int arity, uint32_t flags, uint64
 class CommandTable {
  public:
   void Add(CommandSpec spec);
-  // Case-insensitive; nullptr when unknown.
+  // Case-insensitive; nullptr when unknown. One hash probe (every command looks itself up).
   const CommandSpec* Find(std::string_view name) const;
   std::span<const CommandSpec> all() const { return commands_; }
 
  private:
   std::vector<CommandSpec> commands_;
+  std::unordered_map<std::string, size_t> index_;  // lower-case name -> position in commands_
 };
 
 // The full name Redis prints: "get", or "config|get" for a subcommand.

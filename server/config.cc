@@ -9,6 +9,7 @@
 #include <climits>
 #include <map>
 #include <optional>
+#include <unordered_map>
 
 #include "core/assert.h"
 #include "core/limits.h"
@@ -160,10 +161,14 @@ std::string_view SettingTypeName(SettingType type) {
 std::span<const SettingSpec> AllSettings() { return kSettingTable; }
 
 const SettingSpec* FindSetting(std::string_view name) {
-  for (const SettingSpec& spec : kSettingTable) {
-    if (EqualsNoCase(spec.name, name)) return &spec;
-  }
-  return nullptr;
+  // One hash probe: the server reads settings on every command (slowlog, latency thresholds).
+  static const std::unordered_map<std::string, const SettingSpec*> kByName = [] {
+    std::unordered_map<std::string, const SettingSpec*> by_name;
+    for (const SettingSpec& spec : kSettingTable) by_name.emplace(Lower(spec.name), &spec);
+    return by_name;
+  }();
+  auto found = kByName.find(Lower(name));
+  return found == kByName.end() ? nullptr : found->second;
 }
 
 Result<std::string> ReadTextFile(Env& env, const std::string& path) {

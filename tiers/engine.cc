@@ -341,22 +341,21 @@ Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64
     if (offset >= value.size()) return std::string();
     return value.substr(offset, length);
   };
-  if (auto found = version.active->Get(key, seq)) {
-    if (!*found) return std::nullopt;
-    return clip(**found);
-  }
-  for (const auto& memtable : version.frozen) {
-    if (auto found = memtable->Get(key, seq)) {
-      if (!*found) return std::nullopt;
-      return clip(**found);
-    }
-  }
-  // In no memtable: the tree's answer, which the row cache holds for recently read keys.
+  // At the current state a cached entry is the newest value (tiers/row_cache.h): one probe.
   if (current) {
     if (const MaybeValue* cached = rows_->Find(key)) {
       if (!*cached) return std::nullopt;
       return clip(**cached);
     }
+  }
+  auto from_memtable = [&](const MaybeValue& found) -> std::optional<std::string> {
+    if (current) rows_->Insert(key, found);  // the newest version, as the current state holds
+    if (!found) return std::nullopt;
+    return clip(*found);
+  };
+  if (auto found = version.active->Get(key, seq)) return from_memtable(*found);
+  for (const auto& memtable : version.frozen) {
+    if (auto found = memtable->Get(key, seq)) return from_memtable(*found);
   }
   const uint64_t writes_before = next_seq_;
   auto entry = tree_->Seek(pin->tree->tree, key, Tree::SeekMode::kGE);

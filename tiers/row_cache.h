@@ -3,10 +3,12 @@
 // descent (RocksDB's row cache). A descent costs a binary search per level over entries whose
 // keys live on the heap, which is a cache miss per comparison: it was half of a GET's CPU time.
 //
-// Consistency (engine.cc keeps it): an entry always holds the key's newest value. A write to a
-// cached key replaces the entry's value (write-through) before any reader can look; a read
-// fills the cache only when no write at all happened while it read the tree (it may have
-// suspended), and only at the current snapshot. Readers of older snapshots do not use it.
+// Consistency (engine.cc keeps it): an entry always holds the key's newest value, so a reader of
+// the current state looks here first, before the memtables. A write to a cached key replaces the
+// entry's value (write-through) before any reader can look; a read fills the cache with what it
+// found at the current snapshot (a memtable's newest version, or the tree's answer when no write
+// at all happened while it read the tree, where it may have suspended). Readers of older
+// snapshots do not use it.
 // Eviction: CLOCK, as the node cache (tiers/node_cache.h): a hit sets a bit, the hand gives
 // referenced entries a second chance. Values larger than capacity / 64 are not cached.
 #pragma once
