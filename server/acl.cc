@@ -664,18 +664,19 @@ AclState& AclOf(ExecutorState& state) {
   return state.acl;
 }
 
-std::optional<std::string> AclCheckClient(ExecutorState& state, Env& env, const ClientState& client,
-                                          const CommandSpec& spec, const CommandSpec* parent,
-                                          const std::vector<std::string>& args) {
+namespace {
+
+// The check both hooks make; logs a denial (ACL LOG). `denied_name` is what was denied.
+AclDenied CheckClient(ExecutorState& state, Env& env, const ClientState& client,
+                      const CommandSpec& spec, const CommandSpec* parent,
+                      const std::vector<std::string>& args) {
   // No AclOf(): permissions do not depend on requirepass, and this runs on every command.
   const AclState& acl = state.acl;
   const AclUser* user = acl.Find(client.user);
-  if (user == nullptr) {  // deleted meanwhile: its connections are on their way out
-    return "NOPERM this user has no permissions to run the '" + FullName(spec, parent) + "' command";
-  }
+  if (user == nullptr) return AclDenied::kCommand;  // deleted meanwhile: on its way out
   const AclSelector& root = user->selectors.front();
   if (user->selectors.size() == 1 && root.all_commands && root.all_keys && root.all_channels) {
-    return std::nullopt;  // the common case (the default user): nothing to look at
+    return AclDenied::kNone;  // the common case (the default user): nothing to look at
   }
   std::vector<int> positions;
   std::string keys_error;
@@ -683,20 +684,45 @@ std::optional<std::string> AclCheckClient(ExecutorState& state, Env& env, const 
   size_t denied_index = 0;
   const AclDenied denied = acl.Check(*user, spec, args, positions, denied_index);
   switch (denied) {
-    case AclDenied::kNone:
-      return std::nullopt;
+    case AclDenied::kNone: break;
+    case AclDenied::kCommand: Log(state, env, client, "command", FullName(spec, parent), client.user); break;
+    case AclDenied::kKey: Log(state, env, client, "key", args[denied_index], client.user); break;
+    case AclDenied::kChannel: Log(state, env, client, "channel", args[denied_index], client.user); break;
+  }
+  return denied;
+}
+
+}  // namespace
+
+std::optional<std::string> AclCheckClient(ExecutorState& state, Env& env, const ClientState& client,
+                                          const CommandSpec& spec, const CommandSpec* parent,
+                                          const std::vector<std::string>& args) {
+  switch (CheckClient(state, env, client, spec, parent, args)) {
+    case AclDenied::kNone: return std::nullopt;
     case AclDenied::kCommand:
-      Log(state, env, client, "command", FullName(spec, parent), client.user);
       return "NOPERM this user has no permissions to run the '" + FullName(spec, parent) + "' command";
     case AclDenied::kKey:
-      Log(state, env, client, "key", args[denied_index], client.user);
       return std::string("NOPERM this user has no permissions to access one of the keys used as arguments");
     case AclDenied::kChannel:
-      Log(state, env, client, "channel", args[denied_index], client.user);
       return std::string(
           "NOPERM this user has no permissions to access one of the channels used as arguments");
   }
   return std::nullopt;
+}
+
+std::optional<std::string> AclCheckAtExec(ExecutorState& state, Env& env, const ClientState& client,
+                                          const CommandSpec& spec, const CommandSpec* parent,
+                                          const std::vector<std::string>& args) {
+  std::string_view reason;
+  switch (CheckClient(state, env, client, spec, parent, args)) {
+    case AclDenied::kNone: return std::nullopt;
+    case AclDenied::kCommand: reason = "no permission to execute the command or subcommand"; break;
+    case AclDenied::kKey: reason = "no permission to touch the specified keys"; break;
+    case AclDenied::kChannel: reason = "no permission to access one of the channels used as arguments"; break;
+  }
+  return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
+         "call. This command is no longer allowed for the following reason: " +
+         std::string(reason);
 }
 
 }  // namespace tierkv::server

@@ -170,6 +170,13 @@ AclState& AclOf(ExecutorState& state);
 std::optional<std::string> AclCheckClient(ExecutorState& state, Env& env, const ClientState& client,
                                           const CommandSpec& spec, const CommandSpec* parent,
                                           const std::vector<std::string>& args);
+// The same check at EXEC, for each queued command (the rules may have changed since it was
+// queued): Redis 7.0's "NOPERM ACLs rules changed between the moment the transaction was
+// accumulated and the EXEC call. This command is no longer allowed for the following reason:
+// ..." when denied.
+std::optional<std::string> AclCheckAtExec(ExecutorState& state, Env& env, const ClientState& client,
+                                          const CommandSpec& spec, const CommandSpec* parent,
+                                          const std::vector<std::string>& args);
 // A failed AUTH / HELLO AUTH in the ACL LOG.
 void AclLogAuthFailure(ExecutorState& state, Env& env, const ClientState& client,
                        std::string_view command, std::string_view username);

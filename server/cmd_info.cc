@@ -96,7 +96,7 @@ void ClientsSection(Ctx& ctx, const Gathered& g, std::string& out) {
 }
 
 void MemorySection(Ctx& ctx, const Gathered& g, std::string& out) {
-  const uint64_t cache = Sum(g, [](const auto& s) { return s.cache.bytes; });
+  const uint64_t cache = Sum(g, [](const auto& s) { return s.cache.bytes + s.rows.bytes; });
   const uint64_t memtables = Sum(g, [](const auto& s) { return s.memtable_bytes; });
   const uint64_t used = cache + memtables;
   const auto maxmemory = static_cast<uint64_t>(ctx.server().local().config.Int("maxmemory"));
@@ -144,6 +144,13 @@ void TiersSection(const Gathered& g, std::string& out) {
                      Sum(g, [](const auto& s) { return s.cache.bytes; }),
                      Sum(g, [](const auto& s) { return s.cache.nodes; }),
                      Sum(g, [](const auto& s) { return s.cache.evictions; }));
+  const uint64_t row_hits = Sum(g, [](const auto& s) { return s.rows.hits; });
+  const uint64_t row_misses = Sum(g, [](const auto& s) { return s.rows.misses; });
+  out += fmt::format("row_cache_hits:{}\r\nrow_cache_misses:{}\r\nrow_cache_hit_ratio:{}\r\n"
+                     "row_cache_bytes:{}\r\nrow_cache_entries:{}\r\n",
+                     row_hits, row_misses, Ratio(row_hits, row_hits + row_misses),
+                     Sum(g, [](const auto& s) { return s.rows.bytes; }),
+                     Sum(g, [](const auto& s) { return s.rows.entries; }));
   out += fmt::format("pmem_hits:{}\r\npmem_misses:{}\r\npmem_hit_ratio:{}\r\npmem_slots:{}\r\npmem_used:{}\r\n",
                      pmem_hits, pmem_misses, Ratio(pmem_hits, pmem_hits + pmem_misses),
                      Sum(g, [](const auto& s) { return s.pmem.slots; }),

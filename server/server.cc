@@ -586,13 +586,16 @@ void Server::Exec(ClientState& client, ReplyWriter& reply) {
   // Lock every key of the queue and every watched key, once, in shard order.
   std::vector<std::pair<int, std::string>> keys;
   std::vector<const CommandSpec*> specs;
+  std::vector<const CommandSpec*> parents;
   bool whole = false;
   std::string scratch;
   ReplyWriter ignored(scratch);
   for (std::vector<std::string>& args : queued) {
-    const CommandSpec* spec = Resolve(args, ignored).spec;  // resolved once already at MULTI time
+    const Resolved resolved = Resolve(args, ignored);  // resolved once already at MULTI time
+    const CommandSpec* spec = resolved.spec;
     TK_ASSERT(spec != nullptr);
     specs.push_back(spec);
+    parents.push_back(resolved.parent);
     whole = whole || (spec->flags & kCmdWholeShards) != 0;
     std::vector<int> positions;
     if (!KeyPositions(*spec, args, positions, ignored)) continue;
@@ -616,6 +619,11 @@ void Server::Exec(ClientState& client, ReplyWriter& reply) {
     for (size_t i = 0; i < queued.size(); i++) {
       if (specs[i]->handler == nullptr) {  // UNWATCH queued inside MULTI
         reply.SimpleString("OK");
+        continue;
+      }
+      if (std::optional<std::string> denied =
+              AclCheckAtExec(local(), env_, client, *specs[i], parents[i], queued[i])) {
+        reply.Error(*denied);
         continue;
       }
       (void)TimedDispatch(*specs[i], nullptr, client, queued[i], reply, /*locked=*/true);

@@ -167,6 +167,22 @@ TEST_CASE("command, key and channel permissions") {
     CHECK((*a)("SET other v") == kNoKeys);
     CHECK((*a)("EXEC") == "-EXECABORT Transaction discarded because of previous errors.");
     CHECK(c("EXISTS k2") == ":0");
+    // EXEC checks again: rules changed after queuing deny the command then, the rest runs.
+    constexpr std::string_view kChanged =
+        "-NOPERM ACLs rules changed between the moment the transaction was accumulated and the "
+        "EXEC call. This command is no longer allowed for the following reason: ";
+    CHECK((*a)("MULTI") == "OK");
+    CHECK((*a)("SET k3 v") == "QUEUED");
+    CHECK((*a)("GET k1") == "QUEUED");
+    CHECK((*a)("SET k4 v") == "QUEUED");
+    CHECK(c("ACL SETUSER alice -get ~k3") == "OK");  // adds pattern k3; k* stays
+    CHECK(c("ACL SETUSER alice resetkeys ~k1 ~k3") == "OK");
+    CHECK((*a)("EXEC") == "[OK, " + std::string(kChanged) +
+                              "no permission to execute the command or subcommand, " +
+                              std::string(kChanged) + "no permission to touch the specified keys]");
+    CHECK(c("EXISTS k3") == ":1");
+    CHECK(c("EXISTS k4") == ":0");
+    CHECK(c("ACL SETUSER alice resetkeys ~k* +get") == "OK");
 
     // Read and write key patterns: INCR reads and writes, SET only writes, LPUSH only writes.
     CHECK(c("ACL SETUSER rw on nopass +@all %R~r* %W~w*") == "OK");
