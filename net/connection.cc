@@ -133,6 +133,9 @@ void ServeConnection(Connection& connection, const CommandHandler& handler, cons
       if (*read == 0) break;  // the client closed its side
       input.Commit(*read);
     }
+    ConnectionOptions::InputLimits input_limits;
+    if (options.input_limits) input_limits = options.input_limits();
+    parser.set_max_bulk_length(input_limits.max_bulk_length);
     AfterReply after = ProcessInput(input, parser, handler, output, log, peer, more_input);
     if (options.before_reply && options.before_reply(output) == AfterReply::kClose) {
       after = AfterReply::kClose;
@@ -150,7 +153,7 @@ void ServeConnection(Connection& connection, const CommandHandler& handler, cons
     if (after == AfterReply::kClose) break;
     // What is left is one unfinished command. Redis's client-query-buffer-limit: a client that
     // sends more than this without completing a command is dropped, without a reply.
-    if (input.size() > limits::kClientQueryBufferLimit) {
+    if (input.size() > input_limits.query_buffer_limit) {
       log.Warn("closing client {} that reached the query buffer limit ({} bytes)", peer,
                input.size());
       break;

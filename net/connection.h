@@ -22,6 +22,7 @@
 
 #include "core/env.h"
 #include "core/log.h"
+#include "core/limits.h"
 #include "core/sync.h"
 #include "net/resp.h"
 
@@ -80,6 +81,13 @@ struct ConnectionOptions {
   // durability of what they acknowledge). It may replace them; kClose writes what is left and
   // ends the connection. May suspend.
   std::function<AfterReply(std::string& replies)> before_reply;
+  // Redis's proto-max-bulk-len and client-query-buffer-limit, asked before each batch (they are
+  // runtime settings); the constants of core/limits.h when unset.
+  struct InputLimits {
+    int64_t max_bulk_length = limits::kProtoMaxBulkLen;
+    size_t query_buffer_limit = limits::kClientQueryBufferLimit;
+  };
+  std::function<InputLimits()> input_limits;
 };
 
 // Serves the connection until the peer closes it, an I/O error, a handler's kClose, a protocol

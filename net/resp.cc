@@ -238,7 +238,7 @@ ParseStatus RequestParser::ParseMultibulk(std::string_view input, size_t& pos) {
       }
       int64_t length = 0;
       if (!ParseRedisInteger(rest.substr(1, cr - 1), length) || length < 0 ||
-          length > limits::kProtoMaxBulkLen) {
+          length > max_bulk_length_) {
         return Fail("ERR Protocol error: invalid bulk length");
       }
       pos += cr + 2;

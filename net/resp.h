@@ -35,6 +35,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.h"
+
 namespace tierkv::net {
 
 enum class ParseStatus {
@@ -68,6 +70,9 @@ class RequestParser {
   const std::string& error() const { return error_; }
   bool failed() const { return failed_; }
 
+  // Redis's proto-max-bulk-len: a longer bulk string is "invalid bulk length" (default 512 MB).
+  void set_max_bulk_length(int64_t bytes) { max_bulk_length_ = bytes; }
+
   // How many bytes beyond `buffered` (the unconsumed input) the current bulk payload still needs;
   // 0 when the parser is not inside a bulk payload. A read-size hint for big arguments.
   size_t BulkBytesWanted(size_t buffered) const;
@@ -78,6 +83,8 @@ class RequestParser {
   ParseStatus ParseInline(std::string_view input, size_t& pos);
   ParseStatus ParseMultibulk(std::string_view input, size_t& pos);
   ParseStatus Fail(std::string message);
+
+  int64_t max_bulk_length_ = limits::kProtoMaxBulkLen;
 
   // Multibulk arguments still to read; > 0 exactly while a multibulk command is half-read.
   int64_t args_remaining_ = 0;

@@ -136,6 +136,12 @@ class ShardServer {
       if (state.subscriptions() > 0 || state.monitor) return Duration::zero();
       return seconds(server_->local().config.Int("timeout"));
     };
+    options.input_limits = [this] {
+      const Config& config = server_->local().config;
+      return net::ConnectionOptions::InputLimits{
+          config.Int("proto-max-bulk-len"),
+          static_cast<size_t>(config.Int("client-query-buffer-limit"))};
+    };
     options.before_reply = [this, &state](std::string& replies) {
       return server_->BeforeReply(state, replies);
     };

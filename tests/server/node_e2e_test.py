@@ -118,6 +118,11 @@ def test_raw_protocol(port):
                  "unknown command text")
     expect_reply(port, b"SET e2e:k v\r\nGET e2e:k\r\n", b"+OK\r\n$1\r\nv\r\n", "SET then GET")
     expect_reply(port, b"*0\r\n*-1\r\n\r\nPING\r\n", b"+PONG\r\n", "empty commands are skipped")
+    # proto-max-bulk-len is a runtime setting: a bulk above it is refused at once.
+    expect_reply(port, b"CONFIG SET proto-max-bulk-len 1mb\r\n", b"+OK\r\n", "lower the bulk limit")
+    expect_protocol_error(port, b"*2\r\n$4\r\nECHO\r\n$2000000\r\n",
+                          b"invalid bulk length", "bulk over the setting")
+    expect_reply(port, b"CONFIG SET proto-max-bulk-len 512mb\r\n", b"+OK\r\n", "restore it")
 
     with connect(port) as sock:
         sock.sendall(b"QUIT\r\nPING\r\n")
