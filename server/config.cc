@@ -19,6 +19,7 @@ namespace tierkv::server {
 namespace {
 
 constexpr std::array<std::string_view, 3> kAppendFsync = {"everysec", "always", "no"};
+constexpr std::array<std::string_view, 1> kAppendOnly = {"yes"};
 constexpr std::array<std::string_view, 4> kLogLevels = {"debug", "verbose", "notice", "warning"};
 // spdlog's names, which the first tierkv-server flags took, still accepted (not listed in errors).
 constexpr std::pair<std::string_view, std::string_view> kLogLevelAliases[] = {
@@ -52,6 +53,9 @@ constexpr SettingSpec kSettingTable[] = {
      "Memory budget of the storage engines, split evenly over the threads (0: engine defaults)"},
     {"appendfsync", SettingType::kEnum, "everysec", 0, 0, kAppendFsync, false,
      "When a write is durable: always (before the reply), everysec, no (left to the OS)"},
+    {"appendonly", SettingType::kEnum, "yes", 0, 0, kAppendOnly, false,
+     "Always yes: every write goes to the WAL, tierkv's append-only file (clients such as "
+     "redis-benchmark read it)"},
     {"save", SettingType::kSpecial, "3600 1 300 100 60 10000", 0, 0, {}, true,
      "Redis's snapshot points, accepted and stored (tierkv checkpoints on its own)"},
     {"pmem-path", SettingType::kString, "", 0, 0, {}, false,

@@ -141,6 +141,8 @@ TEST_CASE("config: LoadFile reports file, line, the line and the reason") {
   CHECK(error("daemonize maybe") ==
         "t.conf:1: >>> 'daemonize maybe': argument must be 'yes' or 'no'");
   CHECK(error("daemonize yes").find("not supported") != std::string::npos);
+  CHECK(error("appendonly no") ==
+        "t.conf:1: >>> 'appendonly no': argument must be one of the following: yes");
   CHECK(error("appendfsync sometimes") ==
         "t.conf:1: >>> 'appendfsync sometimes': argument must be one of the following: "
         "everysec, always, no");
