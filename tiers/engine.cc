@@ -336,16 +336,15 @@ Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64
   std::shared_ptr<const Version> pin = snapshot != nullptr ? snapshot->version_ : version_;
   const bool current = seq == visible_seq_ && pin == version_;
   const Version& version = *pin;
-  auto clip = [&](const std::string& value) -> std::string {
-    if (offset == 0 && length >= value.size()) return value;
+  auto clip = [&](std::string_view value) -> std::string {
     if (offset >= value.size()) return std::string();
-    return value.substr(offset, length);
+    return std::string(value.substr(offset, length));
   };
   // At the current state a cached entry is the newest value (tiers/row_cache.h): one probe.
   if (current) {
-    if (const MaybeValue* cached = rows_->Find(key)) {
-      if (!*cached) return std::nullopt;
-      return clip(**cached);
+    if (std::optional<RowCache::Cached> cached = rows_->Find(key)) {
+      if (!cached->present) return std::nullopt;
+      return clip(cached->value);
     }
   }
   auto from_memtable = [&](const MaybeValue& found) -> std::optional<std::string> {

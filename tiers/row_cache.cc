@@ -1,49 +1,126 @@
 #include "tiers/row_cache.h"
 
+#include <xxhash.h>
+
+#include <cstring>
+#include <new>
+
+#include "core/assert.h"
+
 namespace tierkv::tiers {
 
-// A list node (two pointers, the flag), the std::string key and optional value headers, and the
-// index's node and bucket: counted so the bound holds for many small entries.
-constexpr uint64_t kEntryOverhead = 128;
+// One allocation: this header, then the key's bytes, then the value's.
+struct RowCache::Entry {
+  uint32_t key_size;
+  uint32_t value_size;
+  bool present;
+  bool referenced;
+
+  char* bytes() { return reinterpret_cast<char*>(this + 1); }
+  const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
+  std::string_view key() const { return {bytes(), key_size}; }
+  std::string_view value() const { return {bytes() + key_size, value_size}; }
+
+  static Entry* Make(std::string_view key, const MaybeValue& value) {
+    const size_t value_size = value ? value->size() : 0;
+    void* memory = ::operator new(sizeof(Entry) + key.size() + value_size);
+    auto* entry = new (memory) Entry{static_cast<uint32_t>(key.size()),
+                                     static_cast<uint32_t>(value_size), value.has_value(), false};
+    std::memcpy(entry->bytes(), key.data(), key.size());
+    if (value_size > 0) std::memcpy(entry->bytes() + key.size(), value->data(), value_size);
+    return entry;
+  }
+  static void Free(Entry* entry) {
+    entry->~Entry();
+    ::operator delete(entry);
+  }
+};
+
+namespace {
+
+// The entry's header and allocation overhead, and its slot at the table's lowest load.
+constexpr uint64_t kEntryOverhead = 64;
+constexpr size_t kInitialSlots = 64;
+
+uint64_t Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
+}  // namespace
+
+RowCache::~RowCache() {
+  for (Slot& slot : slots_) {
+    if (slot.entry != nullptr) Entry::Free(slot.entry);
+  }
+}
 
 uint64_t RowCache::Charge(std::string_view key, const MaybeValue& value) {
   return kEntryOverhead + key.size() + (value ? value->size() : 0);
+}
+
+uint64_t RowCache::ChargeOf(const Entry& entry) {
+  return kEntryOverhead + entry.key_size + entry.value_size;
 }
 
 bool RowCache::Cacheable(std::string_view key, const MaybeValue& value) const {
   return Charge(key, value) <= capacity_bytes_ / 64;
 }
 
-const MaybeValue* RowCache::Find(std::string_view key) {
-  auto found = index_.find(key);
-  if (found == index_.end()) {
-    misses_++;
-    return nullptr;
+size_t RowCache::Probe(std::string_view key, uint64_t hash) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t index = hash & mask;; index = (index + 1) & mask) {
+    const Slot& slot = slots_[index];
+    if (slot.entry == nullptr) return index;
+    if (slot.hash == hash && slot.entry->key() == key) return index;
   }
-  hits_++;
-  found->second->referenced = true;
-  return &found->second->value;
+}
+
+std::optional<RowCache::Cached> RowCache::Find(std::string_view key) {
+  if (entries_ > 0) {
+    const Slot& slot = slots_[Probe(key, Hash(key))];
+    if (slot.entry != nullptr) {
+      hits_++;
+      slot.entry->referenced = true;
+      return Cached{slot.entry->present, slot.entry->value()};
+    }
+  }
+  misses_++;
+  return std::nullopt;
 }
 
 void RowCache::Insert(std::string_view key, const MaybeValue& value) {
-  if (auto found = index_.find(key); found != index_.end()) Erase(found->second);
-  if (!Cacheable(key, value)) return;
-  entries_.push_front(Entry{std::string(key), value, false});
-  index_.emplace(std::string_view(entries_.front().key), entries_.begin());
+  if (!Cacheable(key, value)) {
+    Update(key, value);  // drops a cached entry: it would be stale
+    return;
+  }
+  if ((entries_ + 1) * 4 > slots_.size() * 3) Grow();
+  const uint64_t hash = Hash(key);
+  Slot& slot = slots_[Probe(key, hash)];
+  if (slot.entry != nullptr) {
+    bytes_ -= ChargeOf(*slot.entry);
+    Entry::Free(slot.entry);
+    entries_--;
+  }
+  slot = Slot{hash, Entry::Make(key, value)};
+  entries_++;
   bytes_ += Charge(key, value);
   EvictToFit();
 }
 
 void RowCache::Update(std::string_view key, const MaybeValue& value) {
-  auto found = index_.find(key);
-  if (found == index_.end()) return;
-  Entry& entry = *found->second;
+  if (entries_ == 0) return;
+  const uint64_t hash = Hash(key);
+  const size_t index = Probe(key, hash);
+  Slot& slot = slots_[index];
+  if (slot.entry == nullptr) return;  // not cached: a write does not fill the cache
   if (!Cacheable(key, value)) {
-    Erase(found->second);
+    EraseAt(index);
     return;
   }
-  bytes_ = bytes_ - Charge(key, entry.value) + Charge(key, value);
-  entry.value = value;
+  const bool referenced = slot.entry->referenced;
+  bytes_ -= ChargeOf(*slot.entry);
+  Entry::Free(slot.entry);
+  slot.entry = Entry::Make(key, value);
+  slot.entry->referenced = referenced;
+  bytes_ += Charge(key, value);
   EvictToFit();
 }
 
@@ -52,24 +129,55 @@ void RowCache::set_capacity(uint64_t capacity_bytes) {
   EvictToFit();
 }
 
-RowCacheStats RowCache::stats() const { return RowCacheStats{hits_, misses_, bytes_, index_.size()}; }
+RowCacheStats RowCache::stats() const { return RowCacheStats{hits_, misses_, bytes_, entries_}; }
 
-void RowCache::Erase(List::iterator it) {
-  bytes_ -= Charge(it->key, it->value);
-  index_.erase(std::string_view(it->key));
-  entries_.erase(it);
+void RowCache::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? kInitialSlots : old.size() * 2, Slot{});
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (slot.entry == nullptr) continue;
+    size_t index = slot.hash & mask;
+    while (slots_[index].entry != nullptr) index = (index + 1) & mask;
+    slots_[index] = slot;
+  }
+  hand_ = 0;
+}
+
+void RowCache::EraseAt(size_t index) {
+  Entry* entry = slots_[index].entry;
+  TK_ASSERT(entry != nullptr);
+  bytes_ -= ChargeOf(*entry);
+  Entry::Free(entry);
+  slots_[index] = Slot{};
+  entries_--;
+  // Backward shift: move each following entry of the run into the hole unless its home slot lies
+  // cyclically within (hole, its slot], where a probe for it would stop at the hole.
+  const size_t mask = slots_.size() - 1;
+  size_t hole = index;
+  for (size_t next = (hole + 1) & mask; slots_[next].entry != nullptr; next = (next + 1) & mask) {
+    const size_t home = slots_[next].hash & mask;
+    const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+    if (stays) continue;
+    slots_[hole] = slots_[next];
+    slots_[next] = Slot{};
+    hole = next;
+  }
 }
 
 void RowCache::EvictToFit() {
-  // Bounded: each pass over an entry clears its bit, so at most two laps evict one.
-  while (bytes_ > capacity_bytes_ && !entries_.empty()) {
-    auto hand = std::prev(entries_.end());
-    if (hand->referenced) {
-      hand->referenced = false;
-      entries_.splice(entries_.begin(), entries_, hand);  // a second chance
-      continue;
+  // Bounded: every step clears a bit, passes an empty slot or evicts, and a lap clears all bits.
+  while (bytes_ > capacity_bytes_ && entries_ > 0) {
+    hand_ &= slots_.size() - 1;
+    Slot& slot = slots_[hand_];
+    if (slot.entry == nullptr) {
+      hand_++;
+    } else if (slot.entry->referenced) {
+      slot.entry->referenced = false;
+      hand_++;
+    } else {
+      EraseAt(hand_);  // a later entry may have moved into this slot: look at it next
     }
-    Erase(hand);
   }
 }
 

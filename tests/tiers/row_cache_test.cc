@@ -2,6 +2,9 @@
 // engine, that a read which suspended while the key was written never caches the old value.
 #include <doctest/doctest.h>
 
+#include <map>
+
+#include "core/random.h"
 #include "core/sync.h"
 #include "tests/env_harness.h"
 #include "tests/tiers/engine_helpers.h"
@@ -13,22 +16,23 @@ namespace {
 
 TEST_CASE("row cache: finds what was inserted, absent keys too; updates only cached keys") {
   RowCache cache(1 << 20);
-  CHECK(cache.Find("a") == nullptr);
+  CHECK_FALSE(cache.Find("a").has_value());
   cache.Insert("a", std::string("1"));
   cache.Insert("gone", std::nullopt);
-  REQUIRE(cache.Find("a") != nullptr);
-  CHECK(**cache.Find("a") == "1");
-  REQUIRE(cache.Find("gone") != nullptr);
-  CHECK_FALSE(cache.Find("gone")->has_value());
+  REQUIRE(cache.Find("a").has_value());
+  CHECK(cache.Find("a")->present);
+  CHECK(cache.Find("a")->value == "1");
+  REQUIRE(cache.Find("gone").has_value());
+  CHECK_FALSE(cache.Find("gone")->present);
   cache.Update("a", std::string("2"));
   cache.Update("b", std::string("3"));  // not cached: stays out
-  CHECK(**cache.Find("a") == "2");
-  CHECK(cache.Find("b") == nullptr);
+  CHECK(cache.Find("a")->value == "2");
+  CHECK_FALSE(cache.Find("b").has_value());
   cache.Update("a", std::nullopt);  // a delete
-  CHECK_FALSE(cache.Find("a")->has_value());
+  CHECK_FALSE(cache.Find("a")->present);
   RowCacheStats stats = cache.stats();
   CHECK(stats.entries == 2);
-  CHECK(stats.hits == 6);
+  CHECK(stats.hits == 7);
   CHECK(stats.misses == 2);
 }
 
@@ -40,17 +44,55 @@ TEST_CASE("row cache: stays within its bytes; a referenced entry outlives unrefe
     CHECK(cache.stats().bytes <= cache.capacity());
     (void)cache.Find("hot");  // referenced at every turn of the hand
   }
-  CHECK(cache.Find("hot") != nullptr);
-  CHECK(cache.Find("key0") == nullptr);  // evicted long ago
+  CHECK(cache.Find("hot").has_value());
+  CHECK_FALSE(cache.Find("key0").has_value());  // evicted long ago
   CHECK(cache.stats().entries < 2000);
   // Values over capacity / 64 are never cached, and an update that grows one drops it.
   cache.Insert("big", std::string(2 << 10, 'b'));
-  CHECK(cache.Find("big") == nullptr);
+  CHECK_FALSE(cache.Find("big").has_value());
   cache.Update("hot", std::string(2 << 10, 'h'));
-  CHECK(cache.Find("hot") == nullptr);
+  CHECK_FALSE(cache.Find("hot").has_value());
   cache.set_capacity(0);
   CHECK(cache.stats().entries == 0);
   CHECK(cache.stats().bytes == 0);
+}
+
+TEST_CASE("row cache: random inserts, updates and removals agree with a map (probe chains)") {
+  for (uint64_t seed = 1; seed <= 20; seed++) {
+    Prng prng(seed);
+    RowCache cache(64 << 20);  // no eviction: every removal is an oversized update
+    std::map<std::string, MaybeValue> model;
+    for (int step = 0; step < 5000; step++) {
+      const std::string key = "k" + std::to_string(prng.Next() % 300);
+      const uint64_t op = prng.Next() % 4;
+      if (op == 0) {
+        MaybeValue value;
+        if (prng.Next() % 3 != 0) value = std::string(prng.Next() % 20, 'a' + static_cast<char>(step % 26));
+        cache.Insert(key, value);
+        model[key] = value;
+      } else if (op == 1) {
+        cache.Update(key, std::string(2 << 20, 'x'));  // too large: a cached entry goes
+        model.erase(key);
+      } else if (op == 2) {
+        const MaybeValue value = std::string(prng.Next() % 20, 'u');
+        cache.Update(key, value);
+        if (model.contains(key)) model[key] = value;
+      } else {
+        std::optional<RowCache::Cached> cached = cache.Find(key);
+        auto it = model.find(key);
+        REQUIRE(cached.has_value() == (it != model.end()));
+        if (!cached) continue;
+        REQUIRE(cached->present == it->second.has_value());
+        if (cached->present) REQUIRE(cached->value == *it->second);
+      }
+      REQUIRE(cache.stats().entries == model.size());
+    }
+    for (const auto& [key, value] : model) {
+      std::optional<RowCache::Cached> cached = cache.Find(key);
+      REQUIRE(cached.has_value());
+      CHECK(cached->present == value.has_value());
+    }
+  }
 }
 
 TEST_CASE("engine: a read that suspended while its key was written does not cache the old value") {
