@@ -7,10 +7,11 @@
 // std::map keeps iterators valid across inserts, which is what lets a scan suspend (reading tree
 // pages) while writers insert. Rejected: a skiplist (no concurrent threads to serve here; a
 // shard's memtable is touched by one executor only).
-// Point reads go through a hash index from each key to its newest version (a node of the map,
-// whose key the index's string_view points into: nodes never move): one hash probe instead of a
-// tree descent of ~log2(entries) string compares, which was half of a GET's CPU time. A reader
-// at an older snapshot walks on from there to the version it may see (the next map entries).
+// Point reads go through a hash index from each key to its newest version (a node of the map:
+// nodes never move): one hash probe instead of a tree descent of ~log2(entries) string compares,
+// which was half of a GET's CPU time. A reader at an older snapshot walks on from there to the
+// version it may see (the next map entries). A write of a key already here inserts with that
+// node as the hint.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 namespace tierkv::tiers {
 
@@ -52,8 +53,22 @@ class Memtable {
   uint64_t max_seq() const { return max_seq_; }
 
  private:
+  // The slot of `key` in newest_, or the empty slot where its probe ends.
+  size_t Probe(std::string_view key, uint64_t hash) const;
+  void GrowIndex();
+
   Map map_;
-  std::unordered_map<std::string_view, Map::const_iterator> newest_;  // key -> newest version
+  // key -> its newest version: open addressing with linear probing over (hash, node) slots, a
+  // power of two in size and at most 3/4 full; entries are never removed (a memtable only grows),
+  // so there are no tombstones. One cache miss for the slot instead of std::unordered_map's bucket
+  // and node.
+  struct IndexSlot {
+    uint64_t hash = 0;
+    Map::const_iterator newest;
+    bool used = false;
+  };
+  std::vector<IndexSlot> newest_;
+  size_t keys_ = 0;
   uint64_t bytes_ = 0;
   uint64_t max_seq_ = 0;
 };
