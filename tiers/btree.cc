@@ -168,7 +168,7 @@ Status Tree::FlushPending() {
   return Status::Ok();
 }
 
-Result<OverflowRef> Tree::WriteOverflow(const std::string& value, MergeResult& result) {
+Result<OverflowRef> Tree::WriteOverflow(std::string_view value, MergeResult& result) {
   OverflowRef ref;
   ref.length = value.size();
   ref.pages = OverflowPages(value.size());
@@ -248,7 +248,7 @@ Result<std::vector<Tree::Piece>> Tree::MergeLeaf(const std::vector<LeafEntry>& o
       entry.overflow = true;
       entry.ref = *ref;
     } else {
-      entry.value = *change.value;
+      entry.value = std::string(*change.value);
     }
     merged.push_back(std::move(entry));
     return Status::Ok();

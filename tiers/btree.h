@@ -60,7 +60,7 @@ class Tree {
   // Views into the caller's memtable (kept alive for the merge): no copy of the changes.
   struct Change {
     std::string_view key;
-    const std::string* value;  // nullptr: delete
+    std::optional<std::string_view> value;  // nullopt: delete
   };
   struct MergeResult {
     TreeRoot tree;
@@ -111,7 +111,7 @@ class Tree {
   // The node's new id when it (or anything below it) moved; nullopt when unchanged.
   Result<std::optional<uint64_t>> RelocateNode(uint64_t page, uint32_t height,
                                                RelocateState& state, MergeResult& result);
-  Result<OverflowRef> WriteOverflow(const std::string& value, MergeResult& result);
+  Result<OverflowRef> WriteOverflow(std::string_view value, MergeResult& result);
   Status FlushPending();
   Status WritePages(uint64_t first, std::span<const std::byte> bytes);
 

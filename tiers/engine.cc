@@ -187,10 +187,10 @@ Status Engine::Recover() {
         return Status(StatusCode::kCorruption, "bad WAL batch at lsn " + std::to_string(lsn));
       }
       std::string_view key = payload.substr(0, key_length);
-      MaybeValue value;
-      if (kind == 1) value = std::string(payload.substr(key_length, value_length));
+      std::optional<std::string_view> value;
+      if (kind == 1) value = payload.substr(key_length, value_length);
+      active_->Add(first_seq + i, key, value);
       payload.remove_prefix(key_length + value_length);
-      active_->Add(first_seq + i, key, std::move(value));
     }
     next_seq_ = std::max(next_seq_, first_seq + count);
     replayed++;
@@ -296,7 +296,8 @@ Result<uint64_t> Engine::WriteUnsynced(const WriteBatch& batch) {
   Memtable& target = *active_;
   for (const auto& op : batch.ops_) {
     rows_->Update(op.key, op.value);
-    target.Add(next_seq_++, op.key, op.value);
+    target.Add(next_seq_++, op.key,
+               op.value ? std::optional<std::string_view>(*op.value) : std::nullopt);
   }
   visible_seq_ = next_seq_ - 1;
   if (active_->bytes() > options_.memtable_bytes) checkpoint_wanted_.Set();
@@ -462,7 +463,8 @@ Status Engine::DoCheckpoint() {
   const Memtable::Map& map = frozen->map();
   for (auto it = map.begin(); it != map.end(); ++it) {
     if (!changes.empty() && changes.back().key == it->first.key) continue;
-    changes.push_back(Tree::Change{it->first.key, it->second ? &*it->second : nullptr});
+    changes.push_back(Tree::Change{it->first.key, it->second ? std::optional<std::string_view>(*it->second)
+                                                             : std::nullopt});
   }
   Superblock next = superblock_;
   next.generation = superblock_.generation + 1;

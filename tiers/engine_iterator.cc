@@ -25,30 +25,32 @@ std::optional<Candidate> MemtableSeek(const Memtable& memtable, const std::strin
                                       Tree::SeekMode mode, bool unbounded, uint64_t seq) {
   const Memtable::Map& map = memtable.map();
   auto visible = [&](const std::string& key) -> std::optional<Candidate> {
-    auto it = map.lower_bound(InternalKey{key, seq});
-    if (it != map.end() && it->first.key == key) return Candidate{key, it->second};
+    auto it = map.lower_bound(KeyRef{key, seq});
+    if (it != map.end() && std::string_view(it->first.key) == key) {
+      return Candidate{key, ToMaybeValue(it->second)};
+    }
     return std::nullopt;
   };
   bool forward = mode == Tree::SeekMode::kGE || mode == Tree::SeekMode::kGT;
   if (forward) {
     auto it = unbounded ? map.begin()
-              : mode == Tree::SeekMode::kGE ? map.lower_bound(InternalKey{target, kMaxSeq})
-                                            : map.upper_bound(InternalKey{target, 0});
+              : mode == Tree::SeekMode::kGE ? map.lower_bound(KeyRef{target, kMaxSeq})
+                                            : map.upper_bound(KeyRef{target, 0});
     while (it != map.end()) {
-      std::string key = it->first.key;
+      std::string key(it->first.key);
       if (auto found = visible(key)) return found;
-      it = map.upper_bound(InternalKey{key, 0});
+      it = map.upper_bound(KeyRef{key, 0});
     }
     return std::nullopt;
   }
   auto it = unbounded ? map.end()
-            : mode == Tree::SeekMode::kLE ? map.upper_bound(InternalKey{target, 0})
-                                          : map.lower_bound(InternalKey{target, kMaxSeq});
+            : mode == Tree::SeekMode::kLE ? map.upper_bound(KeyRef{target, 0})
+                                          : map.lower_bound(KeyRef{target, kMaxSeq});
   while (it != map.begin()) {
     --it;
-    std::string key = it->first.key;
+    std::string key(it->first.key);
     if (auto found = visible(key)) return found;
-    it = map.lower_bound(InternalKey{key, kMaxSeq});
+    it = map.lower_bound(KeyRef{key, kMaxSeq});
   }
   return std::nullopt;
 }

@@ -17,6 +17,13 @@ uint64_t Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size())
 constexpr size_t kInitialIndexSlots = 64;
 }  // namespace
 
+Memtable::Memtable()
+    : map_(*new (arena_.allocate(sizeof(Map), alignof(Map))) Map(&arena_)) {}
+
+// The map and everything in it are in the arena: no destructor needs to run (pmr strings and
+// nodes would only hand their memory back to the arena, which ignores it).
+Memtable::~Memtable() = default;
+
 size_t Memtable::Probe(std::string_view key, uint64_t hash) const {
   const size_t mask = newest_.size() - 1;
   for (size_t index = hash & mask;; index = (index + 1) & mask) {
@@ -37,7 +44,7 @@ void Memtable::GrowIndex() {
   }
 }
 
-void Memtable::Add(uint64_t seq, std::string_view key, MaybeValue value) {
+void Memtable::Add(uint64_t seq, std::string_view key, std::optional<std::string_view> value) {
   bytes_ += kEntryOverhead + key.size() + (value ? value->size() : 0);
   max_seq_ = std::max(max_seq_, seq);
   if ((keys_ + 1) * 4 > newest_.size() * 3) GrowIndex();
@@ -48,11 +55,12 @@ void Memtable::Add(uint64_t seq, std::string_view key, MaybeValue value) {
     // hint, amortised constant time instead of a descent of string compares (which was 40% of
     // a pipelined SET).
     const size_t before = map_.size();
-    slot.newest = map_.emplace_hint(slot.newest, InternalKey{std::string(key), seq}, std::move(value));
+    slot.newest = map_.emplace_hint(slot.newest, InternalKey{std::pmr::string(key, &arena_), seq},
+                                    Stored(value));
     TK_ASSERT_MSG(map_.size() == before + 1, "sequence number reused");
     return;
   }
-  auto [it, inserted] = map_.emplace(InternalKey{std::string(key), seq}, std::move(value));
+  auto [it, inserted] = map_.emplace(InternalKey{std::pmr::string(key, &arena_), seq}, Stored(value));
   TK_ASSERT_MSG(inserted, "sequence number reused");
   if (!slot.used) {
     slot = IndexSlot{hash, it, true};
@@ -61,13 +69,18 @@ void Memtable::Add(uint64_t seq, std::string_view key, MaybeValue value) {
   }
 }
 
+StoredValue Memtable::Stored(std::optional<std::string_view> value) {
+  if (!value) return std::nullopt;
+  return StoredValue(std::in_place, *value, &arena_);
+}
+
 std::optional<MaybeValue> Memtable::Get(std::string_view key, uint64_t snapshot) const {
   if (keys_ == 0) return std::nullopt;
   const IndexSlot& slot = newest_[Probe(key, Hash(key))];
   if (!slot.used) return std::nullopt;
   // Versions of a key are adjacent, newest first: the first one at or below the snapshot.
   for (auto it = slot.newest; it != map_.end() && it->first.key == key; ++it) {
-    if (it->first.seq <= snapshot) return it->second;
+    if (it->first.seq <= snapshot) return ToMaybeValue(it->second);
   }
   return std::nullopt;
 }

@@ -16,34 +16,59 @@
 
 #include <cstdint>
 #include <map>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "tiers/arena.h"
+
 namespace tierkv::tiers {
 
+// A key version as the memtable stores it: its bytes live in the memtable's arena.
 struct InternalKey {
-  std::string key;
+  std::pmr::string key;
+  uint64_t seq;
+};
+// A key version to look up (no copy of the key).
+struct KeyRef {
+  std::string_view key;
   uint64_t seq;
 };
 
 struct InternalKeyLess {
   using is_transparent = void;
-  bool operator()(const InternalKey& a, const InternalKey& b) const {
-    int c = a.key.compare(b.key);
-    return c != 0 ? c < 0 : a.seq > b.seq;
+  static bool Less(std::string_view a_key, uint64_t a_seq, std::string_view b_key, uint64_t b_seq) {
+    int c = a_key.compare(b_key);
+    return c != 0 ? c < 0 : a_seq > b_seq;
   }
+  bool operator()(const InternalKey& a, const InternalKey& b) const {
+    return Less(a.key, a.seq, b.key, b.seq);
+  }
+  bool operator()(const InternalKey& a, const KeyRef& b) const { return Less(a.key, a.seq, b.key, b.seq); }
+  bool operator()(const KeyRef& a, const InternalKey& b) const { return Less(a.key, a.seq, b.key, b.seq); }
 };
 
 // A value or a tombstone.
 using MaybeValue = std::optional<std::string>;
+// A value or a tombstone as the memtable stores it (in its arena).
+using StoredValue = std::optional<std::pmr::string>;
+inline MaybeValue ToMaybeValue(const StoredValue& value) {
+  return value ? MaybeValue(std::string(*value)) : std::nullopt;
+}
 
 class Memtable {
  public:
-  using Map = std::map<InternalKey, MaybeValue, InternalKeyLess>;
+  using Map = std::pmr::map<InternalKey, StoredValue, InternalKeyLess>;
 
-  void Add(uint64_t seq, std::string_view key, MaybeValue value);
+  Memtable();
+  ~Memtable();
+  Memtable(const Memtable&) = delete;
+  Memtable& operator=(const Memtable&) = delete;
+
+  // `value` nullopt: a tombstone.
+  void Add(uint64_t seq, std::string_view key, std::optional<std::string_view> value);
   // The newest version of `key` with seq <= snapshot: found (value or tombstone) or not present.
   std::optional<MaybeValue> Get(std::string_view key, uint64_t snapshot) const;
 
@@ -53,11 +78,16 @@ class Memtable {
   uint64_t max_seq() const { return max_seq_; }
 
  private:
+  StoredValue Stored(std::optional<std::string_view> value);
   // The slot of `key` in newest_, or the empty slot where its probe ends.
   size_t Probe(std::string_view key, uint64_t hash) const;
   void GrowIndex();
 
-  Map map_;
+  // Every node and string of the map lives in the arena, and so does the map itself, which is
+  // never destroyed: dropping the memtable frees the arena's blocks, not millions of nodes one by
+  // one (tiers/arena.h).
+  Arena arena_;
+  Map& map_;
   // key -> its newest version: open addressing with linear probing over (hash, node) slots, a
   // power of two in size and at most 3/4 full; entries are never removed (a memtable only grows),
   // so there are no tombstones. One cache miss for the slot instead of std::unordered_map's bucket
