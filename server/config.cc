@@ -166,12 +166,14 @@ std::span<const SettingSpec> AllSettings() { return kSettingTable; }
 
 const SettingSpec* FindSetting(std::string_view name) {
   // One hash probe: the server reads settings on every command (slowlog, latency thresholds).
-  static const std::unordered_map<std::string, const SettingSpec*> kByName = [] {
-    std::unordered_map<std::string, const SettingSpec*> by_name;
-    for (const SettingSpec& spec : kSettingTable) by_name.emplace(Lower(spec.name), &spec);
+  // The table's names are lower case; the server's own lookups use them as they are (no copy).
+  static const std::unordered_map<std::string_view, const SettingSpec*> kByName = [] {
+    std::unordered_map<std::string_view, const SettingSpec*> by_name;
+    for (const SettingSpec& spec : kSettingTable) by_name.emplace(spec.name, &spec);
     return by_name;
   }();
-  auto found = kByName.find(Lower(name));
+  auto found = kByName.find(name);
+  if (found == kByName.end()) found = kByName.find(Lower(name));
   return found == kByName.end() ? nullptr : found->second;
 }
 
