@@ -2,6 +2,7 @@
 // through the command harness.
 #include <doctest/doctest.h>
 
+#include "sim/sim_env.h"
 #include "tests/server/command_harness.h"
 
 namespace tierkv::server {
@@ -9,6 +10,28 @@ namespace {
 
 using testing::Client;
 using testing::WithServer;
+
+TEST_CASE("a write the WAL cannot make durable is answered with an error, never acknowledged") {
+  testing::ServerOptions options;
+  options.shards = 1;
+  options.faults.disk_error_probability = 1.0;  // every disk operation fails while budget lasts
+  options.engines_may_fail = true;
+  WithServer([](Client& c) {
+    CHECK(c("SET a 1") == "OK");
+    auto& sim_env = static_cast<sim::SimEnv&>(c.env());
+    sim_env.world().disk_error_budget() = 1;  // the next disk operation: the WAL's write
+    // The SET is applied in memory, but its reply waits for the WAL, whose write fails: the
+    // reply is replaced by the error and the connection closes.
+    const std::string reply = c("SET b 2");
+    CHECK(reply.starts_with("-ERR write not durable"));
+    CHECK(c.closed());
+    // The engine now refuses every write at once (the node's watchdog would stop it), and a
+    // reader of the unacknowledged value cannot be answered either.
+    auto other = c.Connect(0);
+    CHECK((*other)("SET c 3").starts_with("-ERR write not durable"));
+    CHECK((*other)("GET b").starts_with("-ERR write not durable"));
+  }, options);
+}
 
 }  // namespace
 

@@ -21,6 +21,7 @@
 #include "net/reply.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "sim/world.h"
 
 namespace tierkv::testing {
 
@@ -74,6 +75,10 @@ struct ServerOptions {
   int shards = 2;
   server::Config config;
   uint64_t seed = 1;
+  // Disk and network faults of the simulated node; a test that makes an engine fail sets
+  // engines_may_fail (closing the shards then reports that failure).
+  sim::FaultOptions faults;
+  bool engines_may_fail = false;
 };
 
 // Opens shards and a Server in a simulated node and runs `body` with a client on executor 0.
