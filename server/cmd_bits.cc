@@ -501,17 +501,7 @@ void RegisterBitCommands(CommandTable& table) {
   constexpr uint32_t kWrite = kCmdWrite | kCmdDenyOom;
   constexpr uint32_t kRead = kCmdReadonly;
   constexpr KeySpec kKey{1, 1, 1};
-  struct Row {
-    std::string_view name;
-    int arity;
-    uint32_t flags;
-    uint64_t categories;
-    KeySpec keys;
-    Handler handler;
-    std::string_view since;
-    std::string_view summary;
-  };
-  const Row rows[] = {
+  const CommandRow rows[] = {
       {"setbit", 4, kWrite, kBits, kKey, SetBit, "2.2.0",
        "Sets or clears the bit at offset in the string value stored at key"},
       {"getbit", 3, kRead | kCmdFast, kBits, kKey, GetBit, "2.2.0",
@@ -532,10 +522,7 @@ void RegisterBitCommands(CommandTable& table) {
       {"bitfield_ro", -2, kRead | kCmdFast, kBits, kKey, BitFieldRo, "6.0.0",
        "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD"},
   };
-  for (const Row& row : rows) {
-    table.Add(MakeCommand(row.name, row.arity, row.flags, row.categories, row.keys, row.handler,
-                          "bitmap", row.since, row.summary));
-  }
+  AddCommands(table, rows, "bitmap");
 }
 
 }  // namespace tierkv::server

@@ -91,6 +91,31 @@ Result<Entries> ReadAll(tiers::TypedStore& store, int db, std::string_view key, 
   return out;
 }
 
+bool ParseScanOptions(Ctx& ctx, size_t first, ScanOptions& options) {
+  for (size_t i = first; i < ctx.argc(); i += 2) {
+    if (i + 1 >= ctx.argc()) {
+      ctx.SyntaxError();
+      return false;
+    }
+    if (ctx.Is(i, "count")) {
+      std::optional<int64_t> value = ctx.Int(i + 1);
+      if (!value) return false;
+      if (*value < 1) {
+        ctx.SyntaxError();
+        return false;
+      }
+      options.count = *value;
+    } else if (ctx.Is(i, "match")) {
+      options.pattern = ctx.arg(i + 1);
+      if (*options.pattern == "*") options.pattern.reset();  // matches everything
+    } else {
+      ctx.SyntaxError();
+      return false;
+    }
+  }
+  return true;
+}
+
 uint64_t CursorOf(std::string_view member) {
   uint64_t cursor = 0;
   for (size_t i = 0; i < 8; i++) {
@@ -118,22 +143,10 @@ void ScanCommand(Ctx& ctx, RedisType type) {
     ctx.reply().Bulk("0");
     return ctx.reply().ArrayHeader(0);
   }
-  int64_t count = 10;
-  std::optional<std::string> pattern;
-  for (size_t i = 3; i < ctx.argc(); i += 2) {
-    if (i + 1 >= ctx.argc()) return ctx.SyntaxError();
-    if (ctx.Is(i, "count")) {
-      std::optional<int64_t> value = ctx.Int(i + 1);
-      if (!value) return;
-      if (*value < 1) return ctx.SyntaxError();
-      count = *value;
-    } else if (ctx.Is(i, "match")) {
-      pattern = ctx.arg(i + 1);
-      if (*pattern == "*") pattern.reset();  // matches everything
-    } else {
-      return ctx.SyntaxError();
-    }
-  }
+  ScanOptions options;
+  if (!ParseScanOptions(ctx, 3, options)) return;
+  const int64_t count = options.count;
+  const std::optional<std::string>& pattern = options.pattern;
   Entries page;
   uint64_t next_cursor = 0;
   Status status = ctx.store().ScanMembers(

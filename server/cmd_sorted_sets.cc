@@ -759,22 +759,10 @@ void ZScan(Ctx& ctx) {
   Scored page;
   uint64_t next_cursor = 0;
   if (*meta) {
-    int64_t count = 10;
-    std::optional<std::string> pattern;
-    for (size_t i = 3; i < ctx.argc(); i += 2) {
-      if (i + 1 >= ctx.argc()) return ctx.SyntaxError();
-      if (ctx.Is(i, "count")) {
-        std::optional<int64_t> value = ctx.Int(i + 1);
-        if (!value) return;
-        if (*value < 1) return ctx.SyntaxError();
-        count = *value;
-      } else if (ctx.Is(i, "match")) {
-        pattern = ctx.arg(i + 1);
-        if (*pattern == "*") pattern.reset();
-      } else {
-        return ctx.SyntaxError();
-      }
-    }
+    collections::ScanOptions options;
+    if (!collections::ParseScanOptions(ctx, 3, options)) return;
+    const int64_t count = options.count;
+    const std::optional<std::string>& pattern = options.pattern;
     Status status = ctx.store().ScanZSetMembers(
         ctx.db(), ctx.arg(1), collections::CursorStart(*cursor), [&](std::string_view member, double score) {
           const uint64_t here = collections::CursorOf(member);

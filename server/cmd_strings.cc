@@ -680,17 +680,7 @@ void RegisterStringCommands(CommandTable& table) {
   constexpr uint32_t kWrite = kCmdWrite | kCmdDenyOom;
   constexpr uint32_t kRead = kCmdReadonly;
   constexpr KeySpec kKey{1, 1, 1};
-  struct Row {
-    std::string_view name;
-    int arity;
-    uint32_t flags;
-    uint64_t categories;
-    KeySpec keys;
-    Handler handler;
-    std::string_view since;
-    std::string_view summary;
-  };
-  const Row rows[] = {
+  const CommandRow rows[] = {
       {"get", 2, kRead | kCmdFast, kStr, kKey, Get, "1.0.0", "Get the value of a key"},
       {"set", -3, kWrite, kStr, kKey, Set, "1.0.0", "Set the string value of a key"},
       {"setnx", 3, kWrite | kCmdFast, kStr, kKey, SetNx, "1.0.0",
@@ -742,10 +732,7 @@ void RegisterStringCommands(CommandTable& table) {
        "Increment the float value of a key by the given amount"},
       {"lcs", -3, kRead, kStr, {1, 2, 1}, Lcs, "7.0.0", "Find longest common substring"},
   };
-  for (const Row& row : rows) {
-    table.Add(MakeCommand(row.name, row.arity, row.flags, row.categories, row.keys, row.handler,
-                          "string", row.since, row.summary));
-  }
+  AddCommands(table, rows, "string");
 }
 
 }  // namespace tierkv::server

@@ -29,6 +29,14 @@ std::optional<int64_t> RandomCount(Ctx& ctx, size_t i);
 void RandomSample(Ctx& ctx, tiers::RedisType type, uint64_t size, int64_t count,
                   bool with_values);
 
+// HSCAN/SSCAN/ZSCAN's options from argument `first` on: [MATCH pattern] [COUNT count] (count at
+// least 1; a "*" pattern is no filter). Writes Redis's error and returns false when malformed.
+struct ScanOptions {
+  int64_t count = 10;
+  std::optional<std::string> pattern;
+};
+bool ParseScanOptions(Ctx& ctx, size_t first, ScanOptions& options);
+
 // The scan cursor of a member: its first 8 bytes (zero-padded), big-endian.
 uint64_t CursorOf(std::string_view member);
 // The smallest byte string whose cursor is `cursor` (its 8 bytes without trailing zeros): every

@@ -93,6 +93,13 @@ CommandSpec MakeCommand(std::string_view name, int arity, uint32_t flags, uint64
   return spec;
 }
 
+void AddCommands(CommandTable& table, std::span<const CommandRow> rows, std::string_view group) {
+  for (const CommandRow& row : rows) {
+    table.Add(MakeCommand(row.name, row.arity, row.flags, row.categories, row.keys, row.handler,
+                          group, row.since, row.summary));
+  }
+}
+
 void CommandTable::Add(CommandSpec spec) {
   const bool added = index_.emplace(ToLower(spec.name), commands_.size()).second;
   TK_ASSERT_MSG(added, "command registered twice");

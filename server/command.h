@@ -127,6 +127,21 @@ CommandSpec MakeCommand(std::string_view name, int arity, uint32_t flags, uint64
                         KeySpec keys, Handler handler, std::string_view group,
                         std::string_view since, std::string_view summary);
 
+// One row of a family's table of commands (its ACL categories, flags and key spec, as in
+// MakeCommand); AddCommands registers rows under one COMMAND DOCS group.
+struct CommandRow {
+  std::string_view name;
+  int arity;
+  uint32_t flags;
+  uint64_t categories;
+  KeySpec keys;
+  Handler handler;
+  std::string_view since;
+  std::string_view summary;
+};
+class CommandTable;
+void AddCommands(CommandTable& table, std::span<const CommandRow> rows, std::string_view group);
+
 class CommandTable {
  public:
   void Add(CommandSpec spec);
