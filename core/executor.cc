@@ -86,7 +86,7 @@ Status WakeStatus(WakeReason reason, std::string_view what) {
 
 bool FiberHandle::done() const { return state_ && state_->done; }
 
-Status FiberHandle::Join(Deadline deadline) {
+Status FiberHandle::Join(Deadline deadline, bool interruptible) {
   TK_ASSERT(state_);
   Executor* executor = state_->executor;
   while (!state_->done) {
@@ -94,7 +94,7 @@ Status FiberHandle::Join(Deadline deadline) {
     TK_ASSERT_MSG(self != nullptr, "Join outside a fiber");
     TK_ASSERT_MSG(state_->fiber != self, "a fiber cannot join itself");
     state_->joiners.push_back(self);
-    WakeReason reason = executor->Park(deadline);
+    WakeReason reason = executor->Park(deadline, interruptible);
     if (reason != WakeReason::kWoken) {
       std::erase(state_->joiners, self);
       return WakeStatus(reason, "join");

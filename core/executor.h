@@ -61,8 +61,9 @@ class FiberHandle {
   bool valid() const { return state_ != nullptr; }
   bool done() const;
   // Suspends the calling fiber (which must run on the same executor) until the fiber finishes or
-  // the deadline passes. Returns Ok, TimedOut, or Cancelled if the caller is cancelled.
-  Status Join(Deadline deadline = kNoDeadline);
+  // the deadline passes. Returns Ok, TimedOut, or Cancelled if the caller is cancelled (only
+  // when `interruptible`: otherwise the caller's cancellation does not end the wait).
+  Status Join(Deadline deadline = kNoDeadline, bool interruptible = true);
   // Asks the fiber to stop: its current and future interruptible parks return kCancelled. It is up
   // to the fiber to return. Never suspends.
   void Cancel();

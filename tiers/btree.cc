@@ -11,6 +11,8 @@ namespace {
 
 // Pages built by a merge are written in coalesced runs once this many bytes are pending.
 constexpr size_t kPendingFlushBytes = 4 << 20;
+// Children of one inner node a merge reads at once (the device's queue depth for them).
+constexpr size_t kMergeReadAhead = 32;
 
 // Index of the child covering `key`: the last entry whose key is <= key (<, when strict); entry 0
 // stands for everything below entry 1.
@@ -188,23 +190,35 @@ Result<OverflowRef> Tree::WriteOverflow(std::string_view value, MergeResult& res
   return ref;
 }
 
-// Packs sorted entries into as few nodes as fit a page each (full pages: every rewrite repacks
-// anyway), writes them, and returns (first key, page) per node. Leaves and inner nodes alike.
-// An entry too large for a page gets a wide node of several pages; an inner node always takes at
-// least two children when there are two, so each level above has fewer nodes.
+// Packs sorted entries into as few nodes as fit a page each, spread evenly over them (every
+// rewrite repacks anyway), writes them, and returns (first key, page) per node. Leaves and inner
+// nodes alike. Even, not greedy: a full leaf that gains one entry becomes two half-full leaves
+// rather than a full one and one holding a single entry, so leaves stay about two-thirds full
+// under random inserts (greedy packing left most leaves nearly empty: more pages, more inner
+// entries, fewer keys per cached page). An entry too large for a page gets a wide node of
+// several pages; an inner node always takes at least two children when there are two, so each
+// level above has fewer nodes.
 template <typename Entry>
 Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, MergeResult& result) {
   constexpr bool kLeaf = std::is_same_v<Entry, LeafEntry>;
   constexpr size_t kMinEntries = kLeaf ? 1 : 2;
   std::vector<Piece> pieces;
+  size_t remaining = 0;
+  for (const Entry& entry : entries) remaining += entry.EncodedSize();
   size_t i = 0;
   while (i < entries.size()) {
+    // This node's share of what is left: the left-over bytes over the nodes they need.
+    const size_t nodes_left = std::max<size_t>(1, (remaining + kNodeCapacity - 1) / kNodeCapacity);
+    const size_t target = (remaining + nodes_left - 1) / nodes_left;
     size_t size = 0, j = i;
-    while (j < entries.size() &&
-           (size + entries[j].EncodedSize() <= kNodeCapacity || j - i < kMinEntries)) {
-      size += entries[j].EncodedSize();
+    while (j < entries.size()) {
+      const size_t next = entries[j].EncodedSize();
+      const bool needed = j - i < kMinEntries;
+      if (!needed && (size + next > kNodeCapacity || size + next / 2 > target)) break;
+      size += next;
       j++;
     }
+    remaining -= size;
     TK_ASSERT(j > i);
     auto node = std::make_shared<Node>();
     node->type = kLeaf ? PageType::kLeaf : PageType::kInner;
@@ -268,16 +282,15 @@ Result<std::vector<Tree::Piece>> Tree::MergeLeaf(const std::vector<LeafEntry>& o
   return WriteNodes(std::move(merged), result);
 }
 
-Result<std::vector<Tree::Piece>> Tree::MergeNode(uint64_t page, ChangeIt begin, ChangeIt end,
+Result<std::vector<Tree::Piece>> Tree::MergeNode(const NodeRef& n, ChangeIt begin, ChangeIt end,
                                                  MergeResult& result) {
-  auto node = cache_.Get(page);
-  if (!node) return Err(node.error());
-  NodeRef n = std::move(*node);
-  result.freed.push_back(PageRun{page, n->pages});
+  result.freed.push_back(PageRun{n->page_id, n->pages});
   if (n->type == PageType::kLeaf) return MergeLeaf(n->leaf, begin, end, result);
 
+  // The changes each child gets; the children that get any are read together.
   const auto& children = n->inner;
-  std::vector<InnerEntry> entries;
+  std::vector<std::pair<ChangeIt, ChangeIt>> ranges(children.size(), {end, end});
+  std::vector<uint64_t> touched;
   ChangeIt from = begin;
   for (size_t i = 0; i < children.size(); i++) {
     ChangeIt to = end;
@@ -285,14 +298,24 @@ Result<std::vector<Tree::Piece>> Tree::MergeNode(uint64_t page, ChangeIt begin, 
       to = std::lower_bound(from, end, children[i + 1].key,
                             [](const Change& c, const std::string& k) { return c.key < k; });
     }
-    if (from == to) {
+    ranges[i] = {from, to};
+    if (from != to) touched.push_back(children[i].child);
+    from = to;
+  }
+  auto nodes = cache_.GetMany(executor_, touched, kMergeReadAhead);
+  if (!nodes) return Err(nodes.error());
+  std::vector<InnerEntry> entries;
+  size_t next = 0;
+  for (size_t i = 0; i < children.size(); i++) {
+    auto [first, last] = ranges[i];
+    if (first == last) {
       entries.push_back(children[i]);
       continue;
     }
-    auto pieces = MergeNode(children[i].child, from, to, result);
+    NodeRef child = std::move((*nodes)[next++]);
+    auto pieces = MergeNode(child, first, last, result);
     if (!pieces) return Err(pieces.error());
     for (Piece& piece : *pieces) entries.push_back(InnerEntry{std::move(piece.first_key), piece.page});
-    from = to;
   }
   if (entries.empty()) return std::vector<Piece>{};
   return WriteNodes(std::move(entries), result);
@@ -306,8 +329,14 @@ Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Ch
   result.tree = tree;
   if (changes.empty()) return result;
   generation_ = generation;
-  auto pieces = tree.height == 0 ? MergeLeaf({}, changes.begin(), changes.end(), result)
-                                 : MergeNode(tree.root, changes.begin(), changes.end(), result);
+  Result<std::vector<Piece>> pieces;
+  if (tree.height == 0) {
+    pieces = MergeLeaf({}, changes.begin(), changes.end(), result);
+  } else {
+    auto root = cache_.Get(tree.root);
+    if (!root) return Err(root.error());
+    pieces = MergeNode(*root, changes.begin(), changes.end(), result);
+  }
   if (!pieces) return Err(pieces.error());
   uint32_t height = std::max<uint32_t>(tree.height, 1);
   while (pieces->size() > 1) {

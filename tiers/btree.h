@@ -37,8 +37,9 @@ struct PageRun {
 
 class Tree {
  public:
-  Tree(PageFile& file, NodeCache& cache, PageAllocator& allocator)
-      : file_(file), cache_(cache), allocator_(allocator) {}
+  // `executor` runs the fibers a merge reads children with (the engine's own).
+  Tree(Executor& executor, PageFile& file, NodeCache& cache, PageAllocator& allocator)
+      : executor_(executor), file_(file), cache_(cache), allocator_(allocator) {}
 
   enum class SeekMode { kGE, kGT, kLE, kLT };
   // The entry nearest `key` in the given direction, or nullopt. When `leaf` is given it is set to
@@ -96,7 +97,7 @@ class Tree {
   Result<std::optional<LeafEntry>> SeekNode(uint64_t page, std::string_view key, SeekMode mode,
                                             NodeRef* leaf);
   Result<std::optional<LeafEntry>> Edge(uint64_t page, bool first, NodeRef* leaf = nullptr);
-  Result<std::vector<Piece>> MergeNode(uint64_t page, ChangeIt begin, ChangeIt end,
+  Result<std::vector<Piece>> MergeNode(const NodeRef& node, ChangeIt begin, ChangeIt end,
                                        MergeResult& result);
   Result<std::vector<Piece>> MergeLeaf(const std::vector<LeafEntry>& old, ChangeIt begin,
                                        ChangeIt end, MergeResult& result);
@@ -115,6 +116,7 @@ class Tree {
   Status FlushPending();
   Status WritePages(uint64_t first, std::span<const std::byte> bytes);
 
+  Executor& executor_;
   PageFile& file_;
   NodeCache& cache_;
   PageAllocator& allocator_;

@@ -136,7 +136,7 @@ Status Engine::Recover() {
   }
   next_cold_pass_ = executor_.Now() + options_.cold_after;
   ResizeCache();
-  tree_ = std::make_unique<Tree>(*file_, *cache_, *allocator_);
+  tree_ = std::make_unique<Tree>(executor_, *file_, *cache_, *allocator_);
   TreeRoot root{superblock_.root, superblock_.height};
   // The allocation map the checkpoint saved, or else a walk of its whole tree.
   bool loaded = false;

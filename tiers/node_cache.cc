@@ -122,6 +122,62 @@ Result<NodeRef> NodeCache::Get(uint64_t page_id, bool track) {
   return NodeRef(std::move(node));
 }
 
+Result<std::vector<NodeRef>> NodeCache::GetMany(Executor& executor,
+                                               std::span<const uint64_t> pages, size_t parallel) {
+  std::vector<NodeRef> nodes(pages.size());
+  // Pages to read in worker fibers: misses in the page file (the PMem tier answers without
+  // suspending; cold nodes are read one by one below, the cold store reads a blob at a time).
+  struct Reads {
+    std::vector<size_t> wanted;  // indexes into `pages`
+    std::vector<NodeRef> nodes;
+    size_t next = 0;
+    Status status;
+  };
+  auto reads = std::make_shared<Reads>();
+  for (size_t i = 0; i < pages.size(); i++) {
+    if (!index_.contains(pages[i]) && !IsCold(pages[i])) reads->wanted.push_back(i);
+  }
+  if (reads->wanted.size() > 1 && parallel > 1) {
+    reads->nodes.resize(reads->wanted.size());
+    std::vector<uint64_t> ids;
+    for (size_t i : reads->wanted) ids.push_back(pages[i]);
+    std::vector<FiberHandle> workers;
+    for (size_t w = 0; w < std::min(parallel, ids.size()); w++) {
+      workers.push_back(executor.Spawn("node-read", [this, reads, ids] {
+        while (reads->next < ids.size() && reads->status.ok()) {
+          const size_t k = reads->next++;
+          auto node = Get(ids[k]);
+          if (!node) {
+            if (reads->status.ok()) reads->status = node.error();
+            return;
+          }
+          reads->nodes[k] = std::move(*node);
+        }
+      }));
+    }
+    // The workers use this cache: never return while one still runs.
+    Status joined;
+    for (FiberHandle& worker : workers) {
+      Status status = worker.Join(kNoDeadline, joined.ok());
+      if (!status.ok() && joined.ok()) {
+        joined = status;
+        for (FiberHandle& other : workers) other.Cancel();
+        TK_RETURN_IF_ERROR_R(worker.Join(kNoDeadline, /*interruptible=*/false));
+      }
+    }
+    TK_RETURN_IF_ERROR_R(joined);
+    TK_RETURN_IF_ERROR_R(reads->status);
+    for (size_t k = 0; k < reads->wanted.size(); k++) nodes[reads->wanted[k]] = std::move(reads->nodes[k]);
+  }
+  for (size_t i = 0; i < pages.size(); i++) {
+    if (nodes[i]) continue;
+    auto node = Get(pages[i]);
+    if (!node) return Err(node.error());
+    nodes[i] = std::move(*node);
+  }
+  return nodes;
+}
+
 void NodeCache::Insert(NodeRef node) {
   TK_ASSERT(node != nullptr);
   if (!IsCold(node->page_id)) MarkRead(node->page_id);  // just written: in use

@@ -9,11 +9,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "core/executor.h"
 #include "tiers/cold_store.h"
 #include "tiers/format.h"
 #include "tiers/page_file.h"
@@ -58,6 +60,12 @@ class NodeCache {
   // The node at `page_id`, from memory or read and decoded from the file (or the cold store).
   // Suspends on a miss.
   Result<NodeRef> Get(uint64_t page_id) { return Get(page_id, true); }
+  // The nodes at `pages`, in order: cached ones at once, the others read concurrently by up to
+  // `parallel` fibers on `executor` (a merge reads the children it rewrites this way: one read
+  // at a time would leave the device at queue depth 1). Nodes handed out stay valid even if the
+  // cache evicts them meanwhile. Suspends; the caller's cancellation stops the reads.
+  Result<std::vector<NodeRef>> GetMany(Executor& executor, std::span<const uint64_t> pages,
+                                       size_t parallel);
   // Caches a node that was just written (a checkpoint's new pages start warm).
   void Insert(NodeRef node);
   // Forgets a page in both tiers (it was freed and may be reused).
