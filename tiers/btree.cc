@@ -16,11 +16,11 @@ constexpr size_t kMergeReadAhead = 32;
 
 // Index of the child covering `key`: the last entry whose key is <= key (<, when strict); entry 0
 // stands for everything below entry 1.
-size_t ChildFor(const std::vector<InnerEntry>& entries, std::string_view key, bool strict) {
-  size_t lo = 1, hi = entries.size();
+size_t ChildFor(const Node& node, std::string_view key, bool strict) {
+  size_t lo = 1, hi = node.size();
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    bool left = strict ? entries[mid].key < key : entries[mid].key <= key;
+    bool left = strict ? node.key(mid) < key : node.key(mid) <= key;
     if (left) {
       lo = mid + 1;
     } else {
@@ -30,7 +30,16 @@ size_t ChildFor(const std::vector<InnerEntry>& entries, std::string_view key, bo
   return lo - 1;
 }
 
-bool KeyLess(const LeafEntry& entry, std::string_view key) { return entry.key < key; }
+// The answer in a leaf for `mode`, given the bounds of `key` in it.
+std::optional<LeafEntry> Pick(const Node& leaf, size_t lower, size_t upper, Tree::SeekMode mode) {
+  switch (mode) {
+    case Tree::SeekMode::kGE: if (lower != leaf.size()) return leaf.leaf_entry(lower); break;
+    case Tree::SeekMode::kGT: if (upper != leaf.size()) return leaf.leaf_entry(upper); break;
+    case Tree::SeekMode::kLE: if (upper != 0) return leaf.leaf_entry(upper - 1); break;
+    case Tree::SeekMode::kLT: if (lower != 0) return leaf.leaf_entry(lower - 1); break;
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -41,20 +50,10 @@ Result<std::optional<LeafEntry>> Tree::Seek(const TreeRoot& tree, std::string_vi
 }
 
 std::optional<LeafEntry> Tree::SeekWithin(const Node& leaf, std::string_view key, SeekMode mode) {
-  const auto& e = leaf.leaf;
-  if (e.empty() || key < e.front().key || key > e.back().key) return std::nullopt;
-  auto lower = std::lower_bound(e.begin(), e.end(), key, KeyLess);
-  auto upper = std::upper_bound(e.begin(), e.end(), key,
-                                [](std::string_view k, const LeafEntry& x) { return k < x.key; });
+  if (leaf.empty() || key < leaf.key(0) || key > leaf.key(leaf.size() - 1)) return std::nullopt;
   // Inside [front, back] an answer in the leaf is the answer in the tree; at the edges the
   // neighbour leaf may hold it.
-  switch (mode) {
-    case SeekMode::kGE: if (lower != e.end()) return *lower; break;
-    case SeekMode::kGT: if (upper != e.end()) return *upper; break;
-    case SeekMode::kLE: if (upper != e.begin()) return *(upper - 1); break;
-    case SeekMode::kLT: if (lower != e.begin()) return *(lower - 1); break;
-  }
-  return std::nullopt;
+  return Pick(leaf, leaf.LowerBound(key), leaf.UpperBound(key), mode);
 }
 
 Result<std::optional<LeafEntry>> Tree::First(const TreeRoot& tree, NodeRef* leaf) {
@@ -74,25 +73,14 @@ Result<std::optional<LeafEntry>> Tree::SeekNode(uint64_t page, std::string_view 
   NodeRef n = std::move(*node);
   if (n->type == PageType::kLeaf) {
     if (leaf != nullptr) *leaf = n;
-    const auto& e = n->leaf;
-    auto lower = std::lower_bound(e.begin(), e.end(), key, KeyLess);
-    auto upper = std::upper_bound(e.begin(), e.end(), key,
-                                  [](std::string_view k, const LeafEntry& x) { return k < x.key; });
-    switch (mode) {
-      case SeekMode::kGE: return lower == e.end() ? std::nullopt : std::optional(*lower);
-      case SeekMode::kGT: return upper == e.end() ? std::nullopt : std::optional(*upper);
-      case SeekMode::kLE: return upper == e.begin() ? std::nullopt : std::optional(*(upper - 1));
-      case SeekMode::kLT: return lower == e.begin() ? std::nullopt : std::optional(*(lower - 1));
-    }
-    TK_UNREACHABLE();
+    return Pick(*n, n->LowerBound(key), n->UpperBound(key), mode);
   }
-  const auto& e = n->inner;
-  size_t i = ChildFor(e, key, mode == SeekMode::kLT);
-  auto found = SeekNode(e[i].child, key, mode, leaf);
+  size_t i = ChildFor(*n, key, mode == SeekMode::kLT);
+  auto found = SeekNode(n->child(i), key, mode, leaf);
   if (!found || found->has_value()) return found;
   bool forward = mode == SeekMode::kGE || mode == SeekMode::kGT;
-  if (forward && i + 1 < e.size()) return Edge(e[i + 1].child, true, leaf);
-  if (!forward && i > 0) return Edge(e[i - 1].child, false, leaf);
+  if (forward && i + 1 < n->size()) return Edge(n->child(i + 1), true, leaf);
+  if (!forward && i > 0) return Edge(n->child(i - 1), false, leaf);
   return std::nullopt;
 }
 
@@ -103,10 +91,10 @@ Result<std::optional<LeafEntry>> Tree::Edge(uint64_t page, bool first, NodeRef* 
     const Node& n = **node;
     if (n.type == PageType::kLeaf) {
       if (leaf != nullptr) *leaf = *node;
-      if (n.leaf.empty()) return std::nullopt;
-      return first ? n.leaf.front() : n.leaf.back();
+      if (n.empty()) return std::nullopt;
+      return n.leaf_entry(first ? 0 : n.size() - 1);
     }
-    page = first ? n.inner.front().child : n.inner.back().child;
+    page = n.child(first ? 0 : n.size() - 1);
   }
 }
 
@@ -220,26 +208,23 @@ Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, Me
     }
     remaining -= size;
     TK_ASSERT(j > i);
-    auto node = std::make_shared<Node>();
-    node->type = kLeaf ? PageType::kLeaf : PageType::kInner;
-    node->generation = generation_;
     std::vector<Entry> part(std::make_move_iterator(entries.begin() + i),
                             std::make_move_iterator(entries.begin() + j));
+    std::shared_ptr<Node> node;
     if constexpr (kLeaf) {
-      node->pages = LeafPages(part);
+      node = MakeLeafNode(part);
     } else {
-      node->pages = InnerPages(part);
+      node = MakeInnerNode(part);
     }
+    node->generation = generation_;
     node->page_id = allocator_.Allocate(node->pages);
     std::string first_key = part.front().key;
-    if constexpr (kLeaf) {
-      node->leaf = std::move(part);
-    } else {
-      node->inner = std::move(part);
-    }
-    node->memory_bytes = NodeMemory(*node);
     std::vector<std::byte> bytes(size_t{node->pages} * kPageSize);
-    EncodeNode(*node, bytes);
+    if constexpr (kLeaf) {
+      EncodeLeaf(part, node->page_id, node->generation, bytes);
+    } else {
+      EncodeInner(part, node->page_id, node->generation, bytes);
+    }
     TK_RETURN_IF_ERROR_R(WritePages(node->page_id, bytes));
     pieces.push_back(Piece{std::move(first_key), node->page_id});
     result.pages_written += node->pages;
@@ -249,10 +234,11 @@ Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, Me
   return pieces;
 }
 
-Result<std::vector<Tree::Piece>> Tree::MergeLeaf(const std::vector<LeafEntry>& old, ChangeIt begin,
-                                                 ChangeIt end, MergeResult& result) {
+Result<std::vector<Tree::Piece>> Tree::MergeLeaf(const Node* old, ChangeIt begin, ChangeIt end,
+                                                 MergeResult& result) {
+  const size_t old_size = old != nullptr ? old->size() : 0;
   std::vector<LeafEntry> merged;
-  merged.reserve(old.size() + (end - begin));
+  merged.reserve(old_size + (end - begin));
   auto add = [&](const Change& change) -> Status {
     LeafEntry entry;
     entry.key = change.key;
@@ -267,49 +253,51 @@ Result<std::vector<Tree::Piece>> Tree::MergeLeaf(const std::vector<LeafEntry>& o
     merged.push_back(std::move(entry));
     return Status::Ok();
   };
-  auto drop = [&](const LeafEntry& entry) {
-    if (entry.overflow) result.freed.push_back(PageRun{entry.ref.first_page, entry.ref.pages});
+  auto drop = [&](size_t i) {
+    if (!old->overflow(i)) return;
+    const OverflowRef ref = old->ref(i);
+    result.freed.push_back(PageRun{ref.first_page, ref.pages});
   };
-  auto o = old.begin();
+  size_t o = 0;
   for (ChangeIt c = begin; c != end; ++c) {
-    while (o != old.end() && o->key < c->key) merged.push_back(*o++);
-    bool existed = o != old.end() && o->key == c->key;
-    if (existed) drop(*o++);
+    while (o < old_size && old->key(o) < c->key) merged.push_back(old->leaf_entry(o++));
+    bool existed = o < old_size && old->key(o) == c->key;
+    if (existed) drop(o++);
     if (c->value) TK_RETURN_IF_ERROR_R(add(*c));
     result.entry_delta += (c->value ? 1 : 0) - (existed ? 1 : 0);
   }
-  while (o != old.end()) merged.push_back(*o++);
+  while (o < old_size) merged.push_back(old->leaf_entry(o++));
   return WriteNodes(std::move(merged), result);
 }
 
 Result<std::vector<Tree::Piece>> Tree::MergeNode(const NodeRef& n, ChangeIt begin, ChangeIt end,
                                                  MergeResult& result) {
   result.freed.push_back(PageRun{n->page_id, n->pages});
-  if (n->type == PageType::kLeaf) return MergeLeaf(n->leaf, begin, end, result);
+  if (n->type == PageType::kLeaf) return MergeLeaf(n.get(), begin, end, result);
 
   // The changes each child gets; the children that get any are read together.
-  const auto& children = n->inner;
-  std::vector<std::pair<ChangeIt, ChangeIt>> ranges(children.size(), {end, end});
+  const size_t children = n->size();
+  std::vector<std::pair<ChangeIt, ChangeIt>> ranges(children, {end, end});
   std::vector<uint64_t> touched;
   ChangeIt from = begin;
-  for (size_t i = 0; i < children.size(); i++) {
+  for (size_t i = 0; i < children; i++) {
     ChangeIt to = end;
-    if (i + 1 < children.size()) {
-      to = std::lower_bound(from, end, children[i + 1].key,
-                            [](const Change& c, const std::string& k) { return c.key < k; });
+    if (i + 1 < children) {
+      to = std::lower_bound(from, end, n->key(i + 1),
+                            [](const Change& c, std::string_view k) { return c.key < k; });
     }
     ranges[i] = {from, to};
-    if (from != to) touched.push_back(children[i].child);
+    if (from != to) touched.push_back(n->child(i));
     from = to;
   }
   auto nodes = cache_.GetMany(executor_, touched, kMergeReadAhead);
   if (!nodes) return Err(nodes.error());
   std::vector<InnerEntry> entries;
   size_t next = 0;
-  for (size_t i = 0; i < children.size(); i++) {
+  for (size_t i = 0; i < children; i++) {
     auto [first, last] = ranges[i];
     if (first == last) {
-      entries.push_back(children[i]);
+      entries.push_back(n->inner_entry(i));
       continue;
     }
     NodeRef child = std::move((*nodes)[next++]);
@@ -331,7 +319,7 @@ Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Ch
   generation_ = generation;
   Result<std::vector<Piece>> pieces;
   if (tree.height == 0) {
-    pieces = MergeLeaf({}, changes.begin(), changes.end(), result);
+    pieces = MergeLeaf(nullptr, changes.begin(), changes.end(), result);
   } else {
     auto root = cache_.Get(tree.root);
     if (!root) return Err(root.error());
@@ -357,9 +345,9 @@ Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Ch
     while (result.tree.height > 1) {
       auto root = cache_.Get(result.tree.root);
       if (!root) return Err(root.error());
-      if ((*root)->inner.size() != 1) break;
+      if ((*root)->size() != 1) break;
       result.freed.push_back(PageRun{result.tree.root, (*root)->pages});
-      result.tree = TreeRoot{(*root)->inner.front().child, result.tree.height - 1};
+      result.tree = TreeRoot{(*root)->child(0), result.tree.height - 1};
     }
   }
   return result;
@@ -402,7 +390,7 @@ Result<std::optional<uint64_t>> Tree::RelocateNode(uint64_t page, uint32_t heigh
   auto node = cache_.Get(page, /*track=*/false);
   if (!node) return Err(node.error());
   NodeRef n = std::move(*node);
-  std::vector<InnerEntry> entries = n->inner;
+  std::vector<InnerEntry> entries = n->inner_entries();
   bool changed = false;
   for (InnerEntry& entry : entries) {
     auto moved = RelocateNode(entry.child, height - 1, state, result);
@@ -445,9 +433,14 @@ Status Tree::ForEachPage(const TreeRoot& tree, const std::function<void(PageRun)
     auto node = cache_.Get(page, /*track=*/false);
     if (!node) return node.error();
     visit(PageRun{page, (*node)->pages});
-    for (const InnerEntry& entry : (*node)->inner) stack.push_back(entry.child);
-    for (const LeafEntry& entry : (*node)->leaf) {
-      if (entry.overflow) visit(PageRun{entry.ref.first_page, entry.ref.pages});
+    const Node& n = **node;
+    for (size_t i = 0; i < n.size(); i++) {
+      if (n.type == PageType::kInner) {
+        stack.push_back(n.child(i));
+      } else if (n.overflow(i)) {
+        const OverflowRef ref = n.ref(i);
+        visit(PageRun{ref.first_page, ref.pages});
+      }
     }
   }
   return Status::Ok();

@@ -99,8 +99,9 @@ class Tree {
   Result<std::optional<LeafEntry>> Edge(uint64_t page, bool first, NodeRef* leaf = nullptr);
   Result<std::vector<Piece>> MergeNode(const NodeRef& node, ChangeIt begin, ChangeIt end,
                                        MergeResult& result);
-  Result<std::vector<Piece>> MergeLeaf(const std::vector<LeafEntry>& old, ChangeIt begin,
-                                       ChangeIt end, MergeResult& result);
+  // `old`: the leaf the changes go into (none for an empty tree).
+  Result<std::vector<Piece>> MergeLeaf(const Node* old, ChangeIt begin, ChangeIt end,
+                                       MergeResult& result);
   template <typename Entry>
   Result<std::vector<Piece>> WriteNodes(std::vector<Entry> entries, MergeResult& result);
   struct RelocateState {

@@ -38,8 +38,14 @@ class Reader {
     return true;
   }
   bool GetString(size_t length, std::string& out) {
+    std::string_view view;
+    if (!GetView(length, view)) return false;
+    out.assign(view);
+    return true;
+  }
+  bool GetView(size_t length, std::string_view& out) {
     if (pos_ + length > bytes_.size()) return false;
-    out.assign(reinterpret_cast<const char*>(bytes_.data() + pos_), length);
+    out = std::string_view(reinterpret_cast<const char*>(bytes_.data() + pos_), length);
     pos_ += length;
     return true;
   }
@@ -108,7 +114,7 @@ Result<Superblock> DecodeSuperblock(std::span<const std::byte, kPageSize> page, 
 }
 
 size_t LeafEntry::EncodedSize(bool wide) const {
-  return (wide ? 8 : 4) + 1 + 4 + key.size() + (overflow ? 20 : value.size());
+  return (wide ? 8 : 4) + 1 + 4 + key.size() + (overflow ? kOverflowRefSize : value.size());
 }
 
 size_t LeafSize(const std::vector<LeafEntry>& entries, bool wide) {
@@ -267,12 +273,12 @@ void EncodeLeaf(const std::vector<LeafEntry>& entries, uint64_t page_id, uint64_
     out.StartEntry();
     out.PutLength(entry.key.size());
     out.Put(static_cast<uint8_t>(entry.overflow ? 1 : 0));
-    out.Put(static_cast<uint32_t>(entry.overflow ? 20 : entry.value.size()));
+    out.Put(static_cast<uint32_t>(entry.overflow ? kOverflowRefSize : entry.value.size()));
     out.PutBytes(entry.key);
     if (entry.overflow) {
-      out.Put(entry.ref.first_page);
-      out.Put(entry.ref.pages);
-      out.Put(entry.ref.length);
+      char ref[kOverflowRefSize];
+      PutOverflowRef(entry.ref, ref);
+      out.PutBytes(std::string_view(ref, kOverflowRefSize));
     } else {
       out.PutBytes(entry.value);
     }
@@ -294,53 +300,68 @@ void EncodeInner(const std::vector<InnerEntry>& entries, uint64_t page_id, uint6
   SealNode(out.Finish(), PageType::kInner, entries.size(), page_id, generation, pages);
 }
 
-Result<std::vector<LeafEntry>> DecodeLeaf(std::span<const std::byte> pages, const std::string& file) {
+Status VisitLeaf(std::span<const std::byte> pages, const std::string& file,
+                 const std::function<void(std::string_view key, bool overflow,
+                                          std::string_view value)>& visit) {
   auto payload = GatherPayload(pages, PageType::kLeaf, file);
-  if (!payload) return Err(payload.error());
+  if (!payload) return payload.error();
   uint64_t id = payload->header.page_id;
   bool wide = payload->wide;
-  std::vector<LeafEntry> entries(payload->header.count);
   Reader offsets(payload->bytes, 0);
-  for (LeafEntry& entry : entries) {
+  for (uint32_t i = 0; i < payload->header.count; i++) {
     uint32_t offset = 0, key_length = 0, value_length = 0;
     uint8_t kind = 0;
-    if (!GetWidth(offsets, wide, offset)) return Err(Malformed(file, id, "bad offset"));
+    if (!GetWidth(offsets, wide, offset)) return Status(Malformed(file, id, "bad offset"));
     Reader in(payload->bytes, offset);
+    std::string_view key, value;
     if (!GetWidth(in, wide, key_length) || !in.Get(kind) || !in.Get(value_length) ||
-        !in.GetString(key_length, entry.key) || kind > 1) {
-      return Err(Malformed(file, id, "bad leaf entry"));
+        !in.GetView(key_length, key) || kind > 1) {
+      return Status(Malformed(file, id, "bad leaf entry"));
     }
-    entry.overflow = kind == 1;
-    if (entry.overflow) {
-      if (value_length != 20 || !in.Get(entry.ref.first_page) || !in.Get(entry.ref.pages) ||
-          !in.Get(entry.ref.length)) {
-        return Err(Malformed(file, id, "bad overflow reference"));
-      }
-    } else if (!in.GetString(value_length, entry.value)) {
-      return Err(Malformed(file, id, "bad value length"));
+    if (kind == 1 && value_length != kOverflowRefSize) {
+      return Status(Malformed(file, id, "bad overflow reference"));
     }
+    if (!in.GetView(value_length, value)) return Status(Malformed(file, id, "bad value length"));
+    visit(key, kind == 1, value);
   }
-  return entries;
+  return Status::Ok();
 }
 
-Result<std::vector<InnerEntry>> DecodeInner(std::span<const std::byte> pages,
-                                            const std::string& file) {
+Status VisitInner(std::span<const std::byte> pages, const std::string& file,
+                  const std::function<void(std::string_view key, uint64_t child)>& visit) {
   auto payload = GatherPayload(pages, PageType::kInner, file);
-  if (!payload) return Err(payload.error());
+  if (!payload) return payload.error();
   uint64_t id = payload->header.page_id;
-  if (payload->header.count == 0) return Err(Malformed(file, id, "empty inner node"));
-  std::vector<InnerEntry> entries(payload->header.count);
+  if (payload->header.count == 0) return Status(Malformed(file, id, "empty inner node"));
   Reader offsets(payload->bytes, 0);
-  for (InnerEntry& entry : entries) {
+  for (uint32_t i = 0; i < payload->header.count; i++) {
     uint32_t offset = 0, key_length = 0;
-    if (!GetWidth(offsets, payload->wide, offset)) return Err(Malformed(file, id, "bad offset"));
+    if (!GetWidth(offsets, payload->wide, offset)) return Status(Malformed(file, id, "bad offset"));
     Reader in(payload->bytes, offset);
-    if (!GetWidth(in, payload->wide, key_length) || !in.GetString(key_length, entry.key) ||
-        !in.Get(entry.child)) {
-      return Err(Malformed(file, id, "bad inner entry"));
+    std::string_view key;
+    uint64_t child = kNoPage;
+    if (!GetWidth(in, payload->wide, key_length) || !in.GetView(key_length, key) ||
+        !in.Get(child)) {
+      return Status(Malformed(file, id, "bad inner entry"));
     }
+    visit(key, child);
   }
-  return entries;
+  return Status::Ok();
+}
+
+void PutOverflowRef(const OverflowRef& ref, char* out) {
+  std::memcpy(out, &ref.first_page, 8);
+  std::memcpy(out + 8, &ref.pages, 4);
+  std::memcpy(out + 12, &ref.length, 8);
+}
+
+OverflowRef GetOverflowRef(std::string_view bytes) {
+  TK_ASSERT(bytes.size() == kOverflowRefSize);
+  OverflowRef ref;
+  std::memcpy(&ref.first_page, bytes.data(), 8);
+  std::memcpy(&ref.pages, bytes.data() + 8, 4);
+  std::memcpy(&ref.length, bytes.data() + 12, 8);
+  return ref;
 }
 
 namespace {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -114,6 +115,11 @@ struct OverflowRef {
   uint64_t length = 0;
 };
 
+// An overflow reference as a leaf stores it (in place of the value): first page, pages, length.
+inline constexpr size_t kOverflowRefSize = 20;
+void PutOverflowRef(const OverflowRef& ref, char* out);  // kOverflowRefSize bytes
+OverflowRef GetOverflowRef(std::string_view bytes);
+
 struct LeafEntry {
   std::string key;
   std::string value;  // inline value (when !overflow)
@@ -152,12 +158,16 @@ void EncodeLeaf(const std::vector<LeafEntry>& entries, uint64_t page_id, uint64_
                 std::span<std::byte> pages);
 void EncodeInner(const std::vector<InnerEntry>& entries, uint64_t page_id, uint64_t generation,
                  std::span<std::byte> pages);
-// Decode a node from its verified pages (all NodePages(header.used) of them). Decoding validates
-// every offset and length, and the continuation pages' type and ids, so pages that passed their
+// Visit a node's entries, in order, from its verified pages (all NodePages(header.used) of
+// them): a leaf's key and value (the inline value, or the kOverflowRefSize-byte reference when
+// `overflow`), an inner node's key and child. The views point into `pages`. Every offset and
+// length is checked first, and the continuation pages' type and ids, so pages that passed their
 // checksums but are malformed (a bug) are reported as Corruption instead of read out of bounds.
-Result<std::vector<LeafEntry>> DecodeLeaf(std::span<const std::byte> pages, const std::string& file);
-Result<std::vector<InnerEntry>> DecodeInner(std::span<const std::byte> pages,
-                                            const std::string& file);
+Status VisitLeaf(std::span<const std::byte> pages, const std::string& file,
+                 const std::function<void(std::string_view key, bool overflow,
+                                          std::string_view value)>& visit);
+Status VisitInner(std::span<const std::byte> pages, const std::string& file,
+                  const std::function<void(std::string_view key, uint64_t child)>& visit);
 
 // Pages needed for an overflow value of `length` bytes.
 inline uint32_t OverflowPages(uint64_t length) {

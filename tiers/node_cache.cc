@@ -8,58 +8,6 @@
 namespace tierkv::tiers {
 
 namespace {
-// Heap bytes glibc malloc takes for a string's buffer: none for short strings (stored inline), else
-// the request (capacity + NUL) plus its 8-byte chunk header, rounded up to 16.
-size_t StringHeap(const std::string& s) {
-  constexpr size_t kInline = 15;  // libstdc++'s short-string capacity
-  return s.capacity() <= kInline ? 0 : (s.capacity() + 1 + 8 + 15) / 16 * 16;
-}
-}  // namespace
-
-size_t NodeMemory(const Node& node) {
-  size_t bytes = sizeof(Node) + 64;  // node, control block, index entry
-  bytes += node.leaf.capacity() * sizeof(LeafEntry) + node.inner.capacity() * sizeof(InnerEntry);
-  for (const LeafEntry& entry : node.leaf) bytes += StringHeap(entry.key) + StringHeap(entry.value);
-  for (const InnerEntry& entry : node.inner) bytes += StringHeap(entry.key);
-  return bytes;
-}
-
-Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> bytes, uint64_t page_id,
-                                         const std::string& file) {
-  auto node = std::make_shared<Node>();
-  node->page_id = page_id;
-  PageHeader header = ReadHeader(bytes);
-  node->generation = header.generation;
-  node->pages = static_cast<uint32_t>(bytes.size() / kPageSize);
-  PageType type = static_cast<PageType>(header.type);
-  if (type == PageType::kLeaf) {
-    auto entries = DecodeLeaf(bytes, file);
-    if (!entries) return Err(entries.error());
-    node->type = PageType::kLeaf;
-    node->leaf = std::move(*entries);
-  } else if (type == PageType::kInner) {
-    auto entries = DecodeInner(bytes, file);
-    if (!entries) return Err(entries.error());
-    node->type = PageType::kInner;
-    node->inner = std::move(*entries);
-  } else {
-    return Err(StatusCode::kCorruption,
-               "page " + std::to_string(page_id) + " of " + file + " is not a tree node");
-  }
-  node->memory_bytes = NodeMemory(*node);
-  return node;
-}
-
-void EncodeNode(const Node& node, std::span<std::byte> pages) {
-  TK_ASSERT(pages.size() == size_t{node.pages} * kPageSize);
-  if (node.type == PageType::kLeaf) {
-    EncodeLeaf(node.leaf, node.page_id, node.generation, pages);
-  } else {
-    EncodeInner(node.inner, node.page_id, node.generation, pages);
-  }
-}
-
-namespace {
 // Cold nodes read since the last promotion pass; more are ignored until it runs.
 constexpr size_t kMaxPromotions = 1 << 16;
 }  // namespace
@@ -195,6 +143,7 @@ void NodeCache::Add(NodeRef node) {
     slots_.emplace_back();
   }
   stats_.bytes += node->memory_bytes;
+  if (node->type == PageType::kInner) stats_.inner_bytes += node->memory_bytes;
   stats_.nodes++;
   index_[node->page_id] = slot;
   slots_[slot] = Slot{std::move(node), true};
@@ -213,6 +162,7 @@ void NodeCache::Drop(uint64_t page_id) {
   if (it == index_.end()) return;
   Slot& slot = slots_[it->second];
   stats_.bytes -= slot.node->memory_bytes;
+  if (slot.node->type == PageType::kInner) stats_.inner_bytes -= slot.node->memory_bytes;
   stats_.nodes--;
   slot.node.reset();
   free_slots_.push_back(it->second);
@@ -235,6 +185,7 @@ void NodeCache::EvictIfNeeded() {
       slot.referenced = false;
       continue;
     }
+    if (slot.node->type == PageType::kInner && stats_.inner_bytes <= capacity_bytes_ / 2) continue;
     stats_.evictions++;
     if (pmem_ && slot.node->pages == 1) {
       AlignedBuffer page(kPageSize);

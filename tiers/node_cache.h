@@ -3,6 +3,10 @@
 // Why CLOCK: lookups touch inner nodes constantly and leaves at random; CLOCK approximates LRU
 // without moving list nodes on every hit, and a scan that touches each leaf once cannot evict a
 // hot inner node that was referenced since the last sweep.
+// Inner nodes are kept in preference to leaves while they take at most half the capacity: every
+// lookup passes through them and there are ~1% as many, but under random reads of data much
+// larger than the cache each is hit only now and then between two sweeps of the hand, and losing
+// one costs an extra read on the next lookup below it.
 // Tree pages are immutable (copy-on-write), so cached nodes are never dirty: eviction is free and
 // a node handed out (shared_ptr) stays valid even after eviction or after its page is freed.
 #pragma once
@@ -18,29 +22,11 @@
 #include "core/executor.h"
 #include "tiers/cold_store.h"
 #include "tiers/format.h"
+#include "tiers/node.h"
 #include "tiers/page_file.h"
 #include "tiers/pmem_tier.h"
 
 namespace tierkv::tiers {
-
-struct Node {
-  PageType type = PageType::kLeaf;
-  uint64_t page_id = kNoPage;
-  uint64_t generation = 0;  // of the checkpoint that wrote it (re-encoding reproduces the pages)
-  uint32_t pages = 1;       // contiguous pages from page_id (more than one: a wide node)
-  std::vector<LeafEntry> leaf;
-  std::vector<InnerEntry> inner;
-  size_t memory_bytes = 0;
-};
-using NodeRef = std::shared_ptr<const Node>;
-
-// Approximate heap bytes of a decoded node (entries, strings, vector and map overhead).
-size_t NodeMemory(const Node& node);
-// Decodes a node from its verified pages.
-Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> pages, uint64_t page_id,
-                                         const std::string& file);
-// Encodes a node back into its node.pages pages (byte-identical to what the checkpoint wrote).
-void EncodeNode(const Node& node, std::span<std::byte> pages);
 
 struct CacheStats {
   uint64_t hits = 0;
@@ -48,6 +34,7 @@ struct CacheStats {
   uint64_t evictions = 0;
   uint64_t bytes = 0;
   uint64_t nodes = 0;
+  uint64_t inner_bytes = 0;  // of `bytes`, inner nodes
 };
 
 class NodeCache {

@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
 #include <new>
 
@@ -86,14 +88,41 @@ std::optional<RowCache::Cached> RowCache::Find(std::string_view key) {
   return std::nullopt;
 }
 
+bool RowCache::Admit(uint64_t hash) {
+  // 16 bits per entry of ~100-byte values the capacity holds, at least 4096; cleared at one in
+  // eight set, so a key counts as seen for about as many other keys as the cache holds, and a
+  // key never seen passes with a chance under 1/64.
+  const uint64_t bits = std::bit_ceil(std::max<uint64_t>(4096, capacity_bytes_ / 128 * 16));
+  if (doorkeeper_.size() * 64 != bits) {
+    doorkeeper_.assign(bits / 64, 0);
+    doorkeeper_set_ = 0;
+  }
+  // Two bits from different parts of the hash (the low ones pick the table slot).
+  const uint64_t a = (hash >> 20) & (bits - 1), b = (hash >> 42 | hash << 22) & (bits - 1);
+  const bool seen = (doorkeeper_[a / 64] >> (a % 64) & 1) && (doorkeeper_[b / 64] >> (b % 64) & 1);
+  if (seen) return true;
+  for (uint64_t bit : {a, b}) {
+    uint64_t& word = doorkeeper_[bit / 64];
+    if (!(word >> (bit % 64) & 1)) doorkeeper_set_++;
+    word |= uint64_t{1} << (bit % 64);
+  }
+  if (doorkeeper_set_ * 8 > bits) {
+    std::fill(doorkeeper_.begin(), doorkeeper_.end(), 0);
+    doorkeeper_set_ = 0;
+  }
+  return false;
+}
+
 void RowCache::Insert(std::string_view key, const MaybeValue& value) {
   if (!Cacheable(key, value)) {
     Update(key, value);  // drops a cached entry: it would be stale
     return;
   }
-  if ((entries_ + 1) * 4 > slots_.size() * 3) Grow();
+  if ((entries_ + 1) * 2 > slots_.size()) Grow();
   const uint64_t hash = Hash(key);
-  Slot& slot = slots_[Probe(key, hash)];
+  const size_t index = Probe(key, hash);
+  Slot& slot = slots_[index];
+  if (slot.entry == nullptr && !Admit(hash)) return;
   if (slot.entry != nullptr) {
     bytes_ -= ChargeOf(*slot.entry);
     Entry::Free(slot.entry);

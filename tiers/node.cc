@@ -1,0 +1,169 @@
+#include "tiers/node.h"
+
+#include <algorithm>
+
+#include "core/assert.h"
+
+namespace tierkv::tiers {
+namespace {
+
+// Heap bytes glibc malloc takes for a request: the request plus its 8-byte chunk header, rounded
+// up to 16 (none for an empty vector or a string short enough to live inline).
+size_t HeapBytes(size_t request) { return request == 0 ? 0 : (request + 8 + 15) / 16 * 16; }
+
+}  // namespace
+
+LeafEntry Node::leaf_entry(size_t i) const {
+  LeafEntry entry;
+  entry.key = std::string(key(i));
+  entry.overflow = overflow(i);
+  if (entry.overflow) {
+    entry.ref = ref(i);
+  } else {
+    entry.value = std::string(value(i));
+  }
+  return entry;
+}
+
+std::vector<LeafEntry> Node::leaf_entries() const {
+  std::vector<LeafEntry> out;
+  out.reserve(size());
+  for (size_t i = 0; i < size(); i++) out.push_back(leaf_entry(i));
+  return out;
+}
+
+std::vector<InnerEntry> Node::inner_entries() const {
+  std::vector<InnerEntry> out;
+  out.reserve(size());
+  for (size_t i = 0; i < size(); i++) out.push_back(inner_entry(i));
+  return out;
+}
+
+size_t Node::LowerBound(std::string_view k) const {
+  size_t lo = 0, hi = size();
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if (key(mid) < k) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+size_t Node::UpperBound(std::string_view k) const {
+  size_t lo = 0, hi = size();
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if (key(mid) <= k) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+void Node::Reserve(size_t entries, size_t bytes) {
+  records_.reserve(entries);
+  bytes_.reserve(bytes);
+}
+
+void Node::AddLeaf(std::string_view k, bool is_overflow, std::string_view value_or_ref) {
+  TK_ASSERT(!is_overflow || value_or_ref.size() == kOverflowRefSize);
+  records_.push_back(Record{static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(k.size()),
+                            value_or_ref.size() | (is_overflow ? kOverflowBit : 0)});
+  bytes_ += k;
+  bytes_ += value_or_ref;
+}
+
+void Node::AddLeaf(const LeafEntry& entry) {
+  if (!entry.overflow) {
+    AddLeaf(entry.key, false, entry.value);
+    return;
+  }
+  char ref[kOverflowRefSize];
+  PutOverflowRef(entry.ref, ref);
+  AddLeaf(entry.key, true, std::string_view(ref, kOverflowRefSize));
+}
+
+void Node::AddInner(std::string_view k, uint64_t child_page) {
+  records_.push_back(
+      Record{static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(k.size()), child_page});
+  bytes_ += k;
+}
+
+void Node::Seal() {
+  constexpr size_t kInline = 15;  // libstdc++'s short-string capacity
+  // The node and its shared_ptr control block (one allocation), the cache's index entry.
+  memory_bytes = HeapBytes(sizeof(Node) + 16) + 32;
+  memory_bytes += HeapBytes(records_.capacity() * sizeof(Record));
+  if (bytes_.capacity() > kInline) memory_bytes += HeapBytes(bytes_.capacity() + 1);
+}
+
+Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> bytes, uint64_t page_id,
+                                         const std::string& file) {
+  auto node = std::make_shared<Node>();
+  node->page_id = page_id;
+  const PageHeader header = ReadHeader(bytes);
+  node->generation = header.generation;
+  node->pages = static_cast<uint32_t>(bytes.size() / kPageSize);
+  // The entries' bytes are at most the payload's.
+  node->Reserve(header.count, header.used);
+  const PageType type = static_cast<PageType>(header.type);
+  Status status;
+  if (type == PageType::kLeaf) {
+    node->type = PageType::kLeaf;
+    status = VisitLeaf(bytes, file, [&](std::string_view key, bool overflow, std::string_view value) {
+      node->AddLeaf(key, overflow, value);
+    });
+  } else if (type == PageType::kInner) {
+    node->type = PageType::kInner;
+    status = VisitInner(bytes, file,
+                        [&](std::string_view key, uint64_t child) { node->AddInner(key, child); });
+  } else {
+    status = Status(StatusCode::kCorruption,
+                    "page " + std::to_string(page_id) + " of " + file + " is not a tree node");
+  }
+  if (!status.ok()) return Err(status);
+  node->Seal();
+  return node;
+}
+
+std::shared_ptr<Node> MakeLeafNode(const std::vector<LeafEntry>& entries) {
+  auto node = std::make_shared<Node>();
+  node->type = PageType::kLeaf;
+  node->pages = LeafPages(entries);
+  size_t bytes = 0;
+  for (const LeafEntry& entry : entries) {
+    bytes += entry.key.size() + (entry.overflow ? kOverflowRefSize : entry.value.size());
+  }
+  node->Reserve(entries.size(), bytes);
+  for (const LeafEntry& entry : entries) node->AddLeaf(entry);
+  node->Seal();
+  return node;
+}
+
+std::shared_ptr<Node> MakeInnerNode(const std::vector<InnerEntry>& entries) {
+  auto node = std::make_shared<Node>();
+  node->type = PageType::kInner;
+  node->pages = InnerPages(entries);
+  size_t bytes = 0;
+  for (const InnerEntry& entry : entries) bytes += entry.key.size();
+  node->Reserve(entries.size(), bytes);
+  for (const InnerEntry& entry : entries) node->AddInner(entry.key, entry.child);
+  node->Seal();
+  return node;
+}
+
+void EncodeNode(const Node& node, std::span<std::byte> pages) {
+  TK_ASSERT(pages.size() == size_t{node.pages} * kPageSize);
+  if (node.type == PageType::kLeaf) {
+    EncodeLeaf(node.leaf_entries(), node.page_id, node.generation, pages);
+  } else {
+    EncodeInner(node.inner_entries(), node.page_id, node.generation, pages);
+  }
+}
+
+}  // namespace tierkv::tiers
