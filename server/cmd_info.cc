@@ -140,8 +140,9 @@ void TiersSection(const Gathered& g, std::string& out) {
   out += "# Tiers\r\n";
   out += fmt::format("cache_hits:{}\r\ncache_misses:{}\r\ncache_hit_ratio:{}\r\n", hits, misses,
                      Ratio(hits, hits + misses));
-  out += fmt::format("cache_bytes:{}\r\ncache_nodes:{}\r\ncache_evictions:{}\r\n",
+  out += fmt::format("cache_bytes:{}\r\ncache_inner_bytes:{}\r\ncache_nodes:{}\r\ncache_evictions:{}\r\n",
                      Sum(g, [](const auto& s) { return s.cache.bytes; }),
+                     Sum(g, [](const auto& s) { return s.cache.inner_bytes; }),
                      Sum(g, [](const auto& s) { return s.cache.nodes; }),
                      Sum(g, [](const auto& s) { return s.cache.evictions; }));
   const uint64_t row_hits = Sum(g, [](const auto& s) { return s.rows.hits; });

@@ -1,5 +1,6 @@
 #include "tiers/node_cache.h"
 
+#include <bit>
 #include <cstring>
 
 #include "core/aligned_buffer.h"
@@ -12,6 +13,58 @@ namespace {
 constexpr size_t kMaxPromotions = 1 << 16;
 }  // namespace
 
+size_t NodeCache::PageIndex::Probe(uint64_t page_id) const {
+  const size_t mask = table_.size() - 1;
+  size_t i = Home(page_id);
+  while (table_[i].page_id != kNoPage && table_[i].page_id != page_id) i = (i + 1) & mask;
+  return i;
+}
+
+size_t NodeCache::PageIndex::Find(uint64_t page_id) const {
+  if (entries_ == 0) return kAbsent;
+  const Entry& entry = table_[Probe(page_id)];
+  return entry.page_id == kNoPage ? kAbsent : entry.slot;
+}
+
+void NodeCache::PageIndex::Insert(uint64_t page_id, size_t slot) {
+  TK_ASSERT(page_id != kNoPage);
+  if ((entries_ + 1) * 2 > table_.size()) Grow();
+  Entry& entry = table_[Probe(page_id)];
+  TK_ASSERT(entry.page_id == kNoPage);
+  entry = Entry{page_id, slot};
+  entries_++;
+}
+
+void NodeCache::PageIndex::Erase(uint64_t page_id) {
+  if (entries_ == 0) return;
+  const size_t mask = table_.size() - 1;
+  size_t hole = Probe(page_id);
+  if (table_[hole].page_id == kNoPage) return;
+  table_[hole] = Entry{};
+  entries_--;
+  // Backward shift: move each following entry of the run into the hole unless its home lies
+  // cyclically within (hole, its position], where a probe for it would stop at the hole.
+  for (size_t next = (hole + 1) & mask; table_[next].page_id != kNoPage; next = (next + 1) & mask) {
+    const size_t home = Home(table_[next].page_id);
+    const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+    if (stays) continue;
+    table_[hole] = table_[next];
+    table_[next] = Entry{};
+    hole = next;
+  }
+}
+
+void NodeCache::PageIndex::Grow() {
+  std::vector<Entry> old = std::move(table_);
+  const size_t size = old.empty() ? 64 : old.size() * 2;
+  table_.assign(size, Entry{});
+  shift_ = 64 - std::countr_zero(size);
+  entries_ = 0;
+  for (const Entry& entry : old) {
+    if (entry.page_id != kNoPage) Insert(entry.page_id, entry.slot);
+  }
+}
+
 void NodeCache::MarkRead(uint64_t page_id) {
   if (IsCold(page_id)) {
     if (promote_.size() < kMaxPromotions) promote_.insert(page_id);
@@ -23,10 +76,9 @@ void NodeCache::MarkRead(uint64_t page_id) {
 
 Result<NodeRef> NodeCache::Get(uint64_t page_id, bool track) {
   if (track) MarkRead(page_id);
-  auto it = index_.find(page_id);
-  if (it != index_.end()) {
+  if (size_t found = index_.Find(page_id); found != PageIndex::kAbsent) {
     stats_.hits++;
-    Slot& slot = slots_[it->second];
+    Slot& slot = slots_[found];
     slot.referenced = true;
     return slot.node;
   }
@@ -64,8 +116,7 @@ Result<NodeRef> NodeCache::Get(uint64_t page_id, bool track) {
   if (!decoded) return Err(decoded.error());
   std::shared_ptr<Node> node = std::move(*decoded);
   // Another fiber may have loaded the same page while this one waited for the read.
-  auto again = index_.find(page_id);
-  if (again != index_.end()) return slots_[again->second].node;
+  if (size_t again = index_.Find(page_id); again != PageIndex::kAbsent) return slots_[again].node;
   Add(node);
   return NodeRef(std::move(node));
 }
@@ -83,7 +134,7 @@ Result<std::vector<NodeRef>> NodeCache::GetMany(Executor& executor,
   };
   auto reads = std::make_shared<Reads>();
   for (size_t i = 0; i < pages.size(); i++) {
-    if (!index_.contains(pages[i]) && !IsCold(pages[i])) reads->wanted.push_back(i);
+    if (index_.Find(pages[i]) == PageIndex::kAbsent && !IsCold(pages[i])) reads->wanted.push_back(i);
   }
   if (reads->wanted.size() > 1 && parallel > 1) {
     reads->nodes.resize(reads->wanted.size());
@@ -145,7 +196,7 @@ void NodeCache::Add(NodeRef node) {
   stats_.bytes += node->memory_bytes;
   if (node->type == PageType::kInner) stats_.inner_bytes += node->memory_bytes;
   stats_.nodes++;
-  index_[node->page_id] = slot;
+  index_.Insert(node->page_id, slot);
   slots_[slot] = Slot{std::move(node), true};
   EvictIfNeeded();
 }
@@ -158,15 +209,15 @@ void NodeCache::Forget(uint64_t page_id) {
 void NodeCache::Erase(uint64_t page_id) { Drop(page_id); }
 
 void NodeCache::Drop(uint64_t page_id) {
-  auto it = index_.find(page_id);
-  if (it == index_.end()) return;
-  Slot& slot = slots_[it->second];
+  const size_t found = index_.Find(page_id);
+  if (found == PageIndex::kAbsent) return;
+  Slot& slot = slots_[found];
   stats_.bytes -= slot.node->memory_bytes;
   if (slot.node->type == PageType::kInner) stats_.inner_bytes -= slot.node->memory_bytes;
   stats_.nodes--;
   slot.node.reset();
-  free_slots_.push_back(it->second);
-  index_.erase(it);
+  free_slots_.push_back(found);
+  index_.Erase(page_id);
 }
 
 void NodeCache::set_capacity(uint64_t bytes) {
@@ -185,7 +236,7 @@ void NodeCache::EvictIfNeeded() {
       slot.referenced = false;
       continue;
     }
-    if (slot.node->type == PageType::kInner && stats_.inner_bytes <= capacity_bytes_ / 2) continue;
+    if (slot.node->type == PageType::kInner && stats_.inner_bytes <= capacity_bytes_ / 4 * 3) continue;
     stats_.evictions++;
     if (pmem_ && slot.node->pages == 1) {
       AlignedBuffer page(kPageSize);
