@@ -30,13 +30,29 @@ size_t ChildFor(const Node& node, std::string_view key, bool strict) {
   return lo - 1;
 }
 
-// The answer in a leaf for `mode`, given the bounds of `key` in it.
-std::optional<LeafEntry> Pick(const Node& leaf, size_t lower, size_t upper, Tree::SeekMode mode) {
+// The answer in a leaf for `mode` (one binary search: the bound the mode needs).
+std::optional<LeafEntry> Pick(const Node& leaf, std::string_view key, Tree::SeekMode mode) {
   switch (mode) {
-    case Tree::SeekMode::kGE: if (lower != leaf.size()) return leaf.leaf_entry(lower); break;
-    case Tree::SeekMode::kGT: if (upper != leaf.size()) return leaf.leaf_entry(upper); break;
-    case Tree::SeekMode::kLE: if (upper != 0) return leaf.leaf_entry(upper - 1); break;
-    case Tree::SeekMode::kLT: if (lower != 0) return leaf.leaf_entry(lower - 1); break;
+    case Tree::SeekMode::kGE: {
+      const size_t lower = leaf.LowerBound(key);
+      if (lower != leaf.size()) return leaf.leaf_entry(lower);
+      break;
+    }
+    case Tree::SeekMode::kGT: {
+      const size_t upper = leaf.UpperBound(key);
+      if (upper != leaf.size()) return leaf.leaf_entry(upper);
+      break;
+    }
+    case Tree::SeekMode::kLE: {
+      const size_t upper = leaf.UpperBound(key);
+      if (upper != 0) return leaf.leaf_entry(upper - 1);
+      break;
+    }
+    case Tree::SeekMode::kLT: {
+      const size_t lower = leaf.LowerBound(key);
+      if (lower != 0) return leaf.leaf_entry(lower - 1);
+      break;
+    }
   }
   return std::nullopt;
 }
@@ -53,7 +69,7 @@ std::optional<LeafEntry> Tree::SeekWithin(const Node& leaf, std::string_view key
   if (leaf.empty() || key < leaf.key(0) || key > leaf.key(leaf.size() - 1)) return std::nullopt;
   // Inside [front, back] an answer in the leaf is the answer in the tree; at the edges the
   // neighbour leaf may hold it.
-  return Pick(leaf, leaf.LowerBound(key), leaf.UpperBound(key), mode);
+  return Pick(leaf, key, mode);
 }
 
 Result<std::optional<LeafEntry>> Tree::First(const TreeRoot& tree, NodeRef* leaf) {
@@ -73,7 +89,7 @@ Result<std::optional<LeafEntry>> Tree::SeekNode(uint64_t page, std::string_view 
   NodeRef n = std::move(*node);
   if (n->type == PageType::kLeaf) {
     if (leaf != nullptr) *leaf = n;
-    return Pick(*n, n->LowerBound(key), n->UpperBound(key), mode);
+    return Pick(*n, key, mode);
   }
   size_t i = ChildFor(*n, key, mode == SeekMode::kLT);
   auto found = SeekNode(n->child(i), key, mode, leaf);

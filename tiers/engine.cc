@@ -348,8 +348,8 @@ Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64
       return clip(cached->value);
     }
   }
-  auto from_memtable = [&](const MaybeValue& found) -> std::optional<std::string> {
-    if (current) rows_->Insert(key, found);  // the newest version, as the current state holds
+  // A memtable answers with one probe of its own index: its keys do not go to the row cache.
+  auto from_memtable = [&](const std::optional<std::string_view>& found) -> std::optional<std::string> {
     if (!found) return std::nullopt;
     return clip(*found);
   };

@@ -74,13 +74,16 @@ StoredValue Memtable::Stored(std::optional<std::string_view> value) {
   return StoredValue(std::in_place, *value, &arena_);
 }
 
-std::optional<MaybeValue> Memtable::Get(std::string_view key, uint64_t snapshot) const {
+std::optional<std::optional<std::string_view>> Memtable::Get(std::string_view key,
+                                                             uint64_t snapshot) const {
   if (keys_ == 0) return std::nullopt;
   const IndexSlot& slot = newest_[Probe(key, Hash(key))];
   if (!slot.used) return std::nullopt;
   // Versions of a key are adjacent, newest first: the first one at or below the snapshot.
   for (auto it = slot.newest; it != map_.end() && it->first.key == key; ++it) {
-    if (it->first.seq <= snapshot) return ToMaybeValue(it->second);
+    if (it->first.seq > snapshot) continue;
+    if (!it->second) return std::optional<std::string_view>();
+    return std::optional<std::string_view>(*it->second);
   }
   return std::nullopt;
 }

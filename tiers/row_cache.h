@@ -5,10 +5,10 @@
 //
 // Consistency (engine.cc keeps it): an entry always holds the key's newest value, so a reader of
 // the current state looks here first, before the memtables. A write to a cached key replaces the
-// entry's value (write-through) before any reader can look; a read fills the cache with what it
-// found at the current snapshot (a memtable's newest version, or the tree's answer when no write
-// at all happened while it read the tree, where it may have suspended). Readers of older
-// snapshots do not use it.
+// entry's value (write-through) before any reader can look; a read fills the cache with the
+// tree's answer at the current snapshot when no write at all happened while it read the tree,
+// where it may have suspended (a key a memtable holds is answered by the memtable's own index,
+// one probe too, and is not cached here). Readers of older snapshots do not use it.
 //
 // Layout: an open-addressing table of (hash, entry) slots with linear probing, and each entry one
 // allocation holding its key and value bytes: a hit costs about two cache misses (the slot, the

@@ -119,16 +119,21 @@ std::string ExpiryKey(int64_t expire_ms, int db, std::string_view key) {
 }
 constexpr size_t kExpiryKeyHeader = 12;
 
-std::string EncodeMeta(const Metadata& meta) {
-  std::string out(1, static_cast<char>(meta.type));
+// The record of `meta` with `value` as its string value (meta.value is ignored).
+std::string EncodeMeta(const Metadata& meta, std::string_view value) {
+  std::string out;
+  out.reserve(41 + value.size());
+  out.push_back(static_cast<char>(meta.type));
   PutBE(out, static_cast<uint64_t>(meta.expire_ms), 8);
   PutBE(out, meta.version, 8);
   PutBE(out, meta.size, 8);
   PutBE(out, meta.head, 8);
   PutBE(out, meta.tail, 8);
-  out += meta.value;
+  out += value;
   return out;
 }
+
+std::string EncodeMeta(const Metadata& meta) { return EncodeMeta(meta, meta.value); }
 
 constexpr size_t kMetaHeader = 41;
 
@@ -334,7 +339,9 @@ Result<std::optional<std::string>> TypedStore::Get(int db, std::string_view key)
 
 Status TypedStore::Set(int db, std::string_view key, std::string_view value, int64_t expire_ms) {
   KeyLock lock(*this, db, key);
-  auto raw = engine_.Get(MetaKey(db, key));
+  const std::string meta_key = MetaKey(db, key);
+  // The old record's header is all SET needs (type, expiry, version), not its value.
+  auto raw = engine_.GetRange(meta_key, 0, kMetaHeader);
   if (!raw) return raw.error();
   WriteBatch batch;
   if (*raw) {
@@ -347,8 +354,8 @@ Status TypedStore::Set(int db, std::string_view key, std::string_view value, int
   meta.type = RedisType::kString;
   meta.expire_ms = expire_ms;
   meta.size = value.size();
-  meta.value.assign(value);
-  PutMeta(batch, db, key, meta);
+  batch.Put(meta_key, EncodeMeta(meta, value));
+  if (expire_ms > 0) batch.Put(ExpiryKey(expire_ms, db, key), "");  // as PutMeta
   return Commit(batch);
 }
 
