@@ -5,6 +5,7 @@
 
 #include "core/aligned_buffer.h"
 #include "core/assert.h"
+#include "core/linear_probing.h"
 
 namespace tierkv::tiers {
 
@@ -37,21 +38,12 @@ void NodeCache::PageIndex::Insert(uint64_t page_id, size_t slot) {
 
 void NodeCache::PageIndex::Erase(uint64_t page_id) {
   if (entries_ == 0) return;
-  const size_t mask = table_.size() - 1;
-  size_t hole = Probe(page_id);
+  const size_t hole = Probe(page_id);
   if (table_[hole].page_id == kNoPage) return;
-  table_[hole] = Entry{};
   entries_--;
-  // Backward shift: move each following entry of the run into the hole unless its home lies
-  // cyclically within (hole, its position], where a probe for it would stop at the hole.
-  for (size_t next = (hole + 1) & mask; table_[next].page_id != kNoPage; next = (next + 1) & mask) {
-    const size_t home = Home(table_[next].page_id);
-    const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
-    if (stays) continue;
-    table_[hole] = table_[next];
-    table_[next] = Entry{};
-    hole = next;
-  }
+  BackwardShiftErase(
+      table_, hole, [](const Entry& entry) { return entry.page_id == kNoPage; },
+      [this](const Entry& entry) { return Home(entry.page_id); });
 }
 
 void NodeCache::PageIndex::Grow() {

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "core/assert.h"
+#include "core/linear_probing.h"
 
 namespace tierkv::tiers {
 
@@ -23,7 +24,7 @@ struct RowCache::Entry {
   std::string_view key() const { return {bytes(), key_size}; }
   std::string_view value() const { return {bytes() + key_size, value_size}; }
 
-  static Entry* Make(std::string_view key, const MaybeValue& value) {
+  static Entry* Make(std::string_view key, std::optional<std::string_view> value) {
     const size_t value_size = value ? value->size() : 0;
     void* memory = ::operator new(sizeof(Entry) + key.size() + value_size);
     auto* entry = new (memory) Entry{static_cast<uint32_t>(key.size()),
@@ -54,7 +55,7 @@ RowCache::~RowCache() {
   }
 }
 
-uint64_t RowCache::Charge(std::string_view key, const MaybeValue& value) {
+uint64_t RowCache::Charge(std::string_view key, std::optional<std::string_view> value) {
   return kEntryOverhead + key.size() + (value ? value->size() : 0);
 }
 
@@ -62,7 +63,7 @@ uint64_t RowCache::ChargeOf(const Entry& entry) {
   return kEntryOverhead + entry.key_size + entry.value_size;
 }
 
-bool RowCache::Cacheable(std::string_view key, const MaybeValue& value) const {
+bool RowCache::Cacheable(std::string_view key, std::optional<std::string_view> value) const {
   return Charge(key, value) <= capacity_bytes_ / 64;
 }
 
@@ -113,7 +114,7 @@ bool RowCache::Admit(uint64_t hash) {
   return false;
 }
 
-void RowCache::Insert(std::string_view key, const MaybeValue& value) {
+void RowCache::Insert(std::string_view key, std::optional<std::string_view> value, bool admit) {
   if (!Cacheable(key, value)) {
     Update(key, value);  // drops a cached entry: it would be stale
     return;
@@ -122,7 +123,7 @@ void RowCache::Insert(std::string_view key, const MaybeValue& value) {
   const uint64_t hash = Hash(key);
   const size_t index = Probe(key, hash);
   Slot& slot = slots_[index];
-  if (slot.entry == nullptr && !Admit(hash)) return;
+  if (slot.entry == nullptr && !admit && !Admit(hash)) return;
   if (slot.entry != nullptr) {
     bytes_ -= ChargeOf(*slot.entry);
     Entry::Free(slot.entry);
@@ -134,7 +135,7 @@ void RowCache::Insert(std::string_view key, const MaybeValue& value) {
   EvictToFit();
 }
 
-void RowCache::Update(std::string_view key, const MaybeValue& value) {
+void RowCache::Update(std::string_view key, std::optional<std::string_view> value) {
   if (entries_ == 0) return;
   const uint64_t hash = Hash(key);
   const size_t index = Probe(key, hash);
@@ -178,20 +179,11 @@ void RowCache::EraseAt(size_t index) {
   TK_ASSERT(entry != nullptr);
   bytes_ -= ChargeOf(*entry);
   Entry::Free(entry);
-  slots_[index] = Slot{};
   entries_--;
-  // Backward shift: move each following entry of the run into the hole unless its home slot lies
-  // cyclically within (hole, its slot], where a probe for it would stop at the hole.
   const size_t mask = slots_.size() - 1;
-  size_t hole = index;
-  for (size_t next = (hole + 1) & mask; slots_[next].entry != nullptr; next = (next + 1) & mask) {
-    const size_t home = slots_[next].hash & mask;
-    const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
-    if (stays) continue;
-    slots_[hole] = slots_[next];
-    slots_[next] = Slot{};
-    hole = next;
-  }
+  BackwardShiftErase(
+      slots_, index, [](const Slot& slot) { return slot.entry == nullptr; },
+      [mask](const Slot& slot) { return slot.hash & mask; });
 }
 
 void RowCache::EvictToFit() {

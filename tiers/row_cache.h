@@ -7,8 +7,8 @@
 // the current state looks here first, before the memtables. A write to a cached key replaces the
 // entry's value (write-through) before any reader can look; a read fills the cache with the
 // tree's answer at the current snapshot when no write at all happened while it read the tree,
-// where it may have suspended (a key a memtable holds is answered by the memtable's own index,
-// one probe too, and is not cached here). Readers of older snapshots do not use it.
+// where it may have suspended, or with a memtable's newest version. Readers of older snapshots
+// do not use it.
 //
 // Layout: an open-addressing table of (hash, entry) slots with linear probing, and each entry one
 // allocation holding its key and value bytes: a hit costs about two cache misses (the slot, the
@@ -22,8 +22,8 @@
 // a bitset of 16 bits per entry the cache can hold, cleared when an eighth of its bits are set.
 // Random reads over data much larger than the cache almost never read a key twice: caching each
 // answer evicted another entry per read for a hit ratio of 0.5% (a sixth of a tiered GET's CPU
-// time went to eviction); hot keys get in on their second read. Writes to cached keys still
-// write through.
+// time went to eviction); hot keys get in on their second read. A memtable's answer skips the
+// doorkeeper (the key was just written). Writes to cached keys still write through.
 #pragma once
 
 #include <cstdint>
@@ -56,10 +56,11 @@ class RowCache {
   };
   // The cached answer, or nullopt when the key is not cached.
   std::optional<Cached> Find(std::string_view key);
-  // Caches the answer for `key` (replacing any entry), evicting as needed.
-  void Insert(std::string_view key, const MaybeValue& value);
+  // Caches the answer for `key` (replacing any entry), evicting as needed; a key not cached yet
+  // gets in only past the doorkeeper, unless `admit`.
+  void Insert(std::string_view key, std::optional<std::string_view> value, bool admit = false);
   // A write of `key`: a cached entry takes the new value (or is dropped when it is too large).
-  void Update(std::string_view key, const MaybeValue& value);
+  void Update(std::string_view key, std::optional<std::string_view> value);
   void set_capacity(uint64_t capacity_bytes);
   uint64_t capacity() const { return capacity_bytes_; }
   RowCacheStats stats() const;
@@ -71,9 +72,9 @@ class RowCache {
     Entry* entry = nullptr;  // nullptr: empty
   };
 
-  static uint64_t Charge(std::string_view key, const MaybeValue& value);
+  static uint64_t Charge(std::string_view key, std::optional<std::string_view> value);
   static uint64_t ChargeOf(const Entry& entry);
-  bool Cacheable(std::string_view key, const MaybeValue& value) const;
+  bool Cacheable(std::string_view key, std::optional<std::string_view> value) const;
   // The slot holding `key`, or the empty slot where the probe ended (slots_ is never full).
   size_t Probe(std::string_view key, uint64_t hash) const;
   void Grow();

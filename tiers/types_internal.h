@@ -1,5 +1,6 @@
 // Internals of the Redis types shared by types.cc (key encoding, metadata, the generic, string,
-// hash, set and sorted-set commands, the reclaimer) and types_list.cc (the list commands). Not
+// hash, set and sorted-set commands, the reclaimer), types_list.cc (the list commands) and
+// types_keyspace.cc (walks, FLUSHDB, DUMP/RESTORE, COPY, active expiry). Not
 // part of the interface: include tiers/types.h. The key layout is described there.
 #pragma once
 
@@ -28,6 +29,18 @@ std::string MetaKey(int db, std::string_view key);
 // The prefix of the subkeys of one version of a collection: 'S' | slot | db | key length | key |
 // version.
 std::string SubPrefix(int db, std::string_view key, uint64_t version);
+
+// The prefix of a sorted set version's score index: as SubPrefix with tag 'Z'.
+std::string ScorePrefix(int db, std::string_view key, uint64_t version);
+// A score from its 8 order-preserving bytes.
+double ScoreFrom(std::string_view bytes);
+// A metadata record (Corruption when malformed).
+Result<Metadata> DecodeMeta(std::string_view in);
+// Hashes, lists, sets and sorted sets (their elements are subkeys).
+bool IsCollection(RedisType type);
+
+// An expiry index record: 'E' | expiry (ms, u64 BE) | slot | db | key; the bytes before the key.
+inline constexpr size_t kExpiryKeyHeader = 12;
 
 // A new list's first index: the middle of the index space, so both ends can grow.
 inline constexpr uint64_t kListMiddle = uint64_t{1} << 63;
