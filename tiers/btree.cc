@@ -65,6 +65,31 @@ Result<std::optional<LeafEntry>> Tree::Seek(const TreeRoot& tree, std::string_vi
   return SeekNode(tree.root, key, mode, leaf);
 }
 
+Result<std::optional<std::string>> Tree::Get(const TreeRoot& tree, std::string_view key,
+                                             uint64_t offset, uint64_t length) {
+  if (tree.height == 0) return std::nullopt;
+  uint64_t page = tree.root;
+  while (true) {
+    auto node = cache_.Get(page);
+    if (!node) return Err(node.error());
+    const Node& n = **node;
+    if (n.type == PageType::kInner) {
+      page = n.child(ChildFor(n, key, /*strict=*/false));
+      continue;
+    }
+    const size_t i = n.LowerBound(key);
+    if (i == n.size() || n.key(i) != key) return std::nullopt;
+    if (n.overflow(i)) {
+      auto value = ReadValueRange(n.leaf_entry(i), offset, length);
+      if (!value) return Err(value.error());
+      return std::optional<std::string>(std::move(*value));
+    }
+    const std::string_view value = n.value(i);
+    if (offset >= value.size()) return std::optional<std::string>(std::string());
+    return std::optional<std::string>(std::string(value.substr(offset, length)));
+  }
+}
+
 std::optional<LeafEntry> Tree::SeekWithin(const Node& leaf, std::string_view key, SeekMode mode) {
   if (leaf.empty() || key < leaf.key(0) || key > leaf.key(leaf.size() - 1)) return std::nullopt;
   // Inside [front, back] an answer in the leaf is the answer in the tree; at the edges the

@@ -47,6 +47,11 @@ class Tree {
   // (page reads).
   Result<std::optional<LeafEntry>> Seek(const TreeRoot& tree, std::string_view key, SeekMode mode,
                                         NodeRef* leaf = nullptr);
+  // The value of `key` (its bytes from `offset`, at most `length`), or nullopt when absent: one
+  // descent and one copy of the bytes asked for (Seek + ReadValueRange copy the entry twice).
+  // Suspends (page reads).
+  Result<std::optional<std::string>> Get(const TreeRoot& tree, std::string_view key,
+                                         uint64_t offset = 0, uint64_t length = UINT64_MAX);
   // The same answer from `leaf` alone when it is sure to be right: the key lies inside the leaf's
   // key range and the answer is in the leaf (leaves partition the keys, and nodes never change).
   // nullopt: ask Seek.

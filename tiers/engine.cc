@@ -360,19 +360,13 @@ Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64
     if (auto found = memtable->Get(key, seq)) return from_memtable(*found);
   }
   const uint64_t writes_before = next_seq_;
-  auto entry = tree_->Seek(pin->tree->tree, key, Tree::SeekMode::kGE);
-  if (!entry) return Err(entry.error());
-  // Cached only when nothing was written while the read suspended: then it is the newest value.
-  auto unchanged = [&] { return current && next_seq_ == writes_before; };
-  if (!*entry || (*entry)->key != key) {
-    if (unchanged()) rows_->Insert(key, std::nullopt);
-    return std::nullopt;
-  }
-  const bool whole = offset == 0 && length == UINT64_MAX;
-  auto value = tree_->ReadValueRange(**entry, offset, length);
+  auto value = tree_->Get(pin->tree->tree, key, offset, length);
   if (!value) return Err(value.error());
-  if (whole && unchanged()) rows_->Insert(key, *value);
-  return std::optional<std::string>(std::move(*value));
+  // Cached only when nothing was written while the read suspended: then it is the newest value
+  // (and only a whole value or an absence is the answer for every later read).
+  const bool whole = offset == 0 && length == UINT64_MAX;
+  if ((whole || !*value) && current && next_seq_ == writes_before) rows_->Insert(key, *value);
+  return value;
 }
 
 std::unique_ptr<EngineIterator> Engine::NewIterator(std::shared_ptr<const Snapshot> snapshot) {

@@ -12,6 +12,8 @@ namespace tierkv::tiers {
 namespace {
 // Cold nodes read since the last promotion pass; more are ignored until it runs.
 constexpr size_t kMaxPromotions = 1 << 16;
+// Page buffers kept for reuse (one per read in flight is all a burst needs).
+constexpr size_t kSparePages = 64;
 }  // namespace
 
 size_t NodeCache::PageIndex::Probe(uint64_t page_id) const {
@@ -75,7 +77,13 @@ Result<NodeRef> NodeCache::Get(uint64_t page_id, bool track) {
     return slot.node;
   }
   stats_.misses++;
-  AlignedBuffer page(kPageSize);
+  AlignedBuffer page;
+  if (spare_pages_.empty()) {
+    page = AlignedBuffer(kPageSize);
+  } else {
+    page = std::move(spare_pages_.back());
+    spare_pages_.pop_back();
+  }
   std::span<std::byte, kPageSize> bytes(page.data(), kPageSize);
   const std::string* source = &file_.path();
   if (pmem_ != nullptr && pmem_->Lookup(page_id, bytes, file_.path())) {
@@ -105,6 +113,11 @@ Result<NodeRef> NodeCache::Get(uint64_t page_id, bool track) {
     }
   }
   auto decoded = DecodeNode(page.span(), page_id, *source);
+  // The node holds its own copy: the buffer serves the next read (aligned_alloc and zeroing 4 KiB
+  // per miss otherwise).
+  if (page.size() == kPageSize && spare_pages_.size() < kSparePages) {
+    spare_pages_.push_back(std::move(page));
+  }
   if (!decoded) return Err(decoded.error());
   std::shared_ptr<Node> node = std::move(*decoded);
   // Another fiber may have loaded the same page while this one waited for the read.

@@ -20,6 +20,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/aligned_buffer.h"
 #include "core/executor.h"
 #include "tiers/cold_store.h"
 #include "tiers/format.h"
@@ -126,6 +127,7 @@ class NodeCache {
   PageIndex index_;
   std::vector<Slot> slots_;
   std::vector<size_t> free_slots_;
+  std::vector<AlignedBuffer> spare_pages_;  // read buffers to reuse
   size_t hand_ = 0;
   CacheStats stats_;
 };
