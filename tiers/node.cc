@@ -1,6 +1,7 @@
 #include "tiers/node.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "core/assert.h"
 
@@ -131,30 +132,41 @@ Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> bytes, uint6
   return node;
 }
 
-std::shared_ptr<Node> MakeLeafNode(const std::vector<LeafEntry>& entries) {
+namespace {
+
+template <typename Entry>
+std::shared_ptr<Node> MakeNode(const std::vector<Entry>& entries) {
+  constexpr bool kLeaf = std::is_same_v<Entry, LeafEntry>;
   auto node = std::make_shared<Node>();
-  node->type = PageType::kLeaf;
-  node->pages = LeafPages(entries);
+  node->type = kLeaf ? PageType::kLeaf : PageType::kInner;
   size_t bytes = 0;
-  for (const LeafEntry& entry : entries) {
-    bytes += entry.key.size() + (entry.overflow ? kOverflowRefSize : entry.value.size());
+  for (const Entry& entry : entries) {
+    bytes += entry.key.size();
+    if constexpr (kLeaf) bytes += entry.overflow ? kOverflowRefSize : entry.value.size();
   }
   node->Reserve(entries.size(), bytes);
-  for (const LeafEntry& entry : entries) node->AddLeaf(entry);
+  for (const Entry& entry : entries) {
+    if constexpr (kLeaf) {
+      node->AddLeaf(entry);
+    } else {
+      node->AddInner(entry.key, entry.child);
+    }
+  }
+  if constexpr (kLeaf) {
+    node->pages = LeafPages(entries);
+  } else {
+    node->pages = InnerPages(entries);
+  }
   node->Seal();
   return node;
 }
 
+}  // namespace
+
+std::shared_ptr<Node> MakeLeafNode(const std::vector<LeafEntry>& entries) { return MakeNode(entries); }
+
 std::shared_ptr<Node> MakeInnerNode(const std::vector<InnerEntry>& entries) {
-  auto node = std::make_shared<Node>();
-  node->type = PageType::kInner;
-  node->pages = InnerPages(entries);
-  size_t bytes = 0;
-  for (const InnerEntry& entry : entries) bytes += entry.key.size();
-  node->Reserve(entries.size(), bytes);
-  for (const InnerEntry& entry : entries) node->AddInner(entry.key, entry.child);
-  node->Seal();
-  return node;
+  return MakeNode(entries);
 }
 
 void EncodeNode(const Node& node, std::span<std::byte> pages) {
