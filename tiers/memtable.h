@@ -27,7 +27,6 @@
 
 namespace tierkv::tiers {
 
-// A key version as the memtable stores it: its bytes live in the memtable's arena.
 // The first 8 bytes of a key, big-endian and zero-padded: comparing two heads orders the keys
 // whenever the heads differ, without reading the key bytes (which live elsewhere in the arena: a
 // cache miss per comparison made half of a memtable insert's time).
@@ -38,6 +37,7 @@ inline uint64_t KeyHead(std::string_view key) {
   return head;
 }
 
+// A key version as the memtable stores it: its bytes live in the memtable's arena.
 struct InternalKey {
   InternalKey(std::pmr::string k, uint64_t s) : head(KeyHead(k)), seq(s), key(std::move(k)) {}
   uint64_t head;

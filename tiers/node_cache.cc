@@ -132,25 +132,27 @@ Result<std::vector<NodeRef>> NodeCache::GetMany(Executor& executor,
   // Pages to read in worker fibers: misses in the page file (the PMem tier answers without
   // suspending; cold nodes are read one by one below, the cold store reads a blob at a time).
   struct Reads {
-    std::vector<size_t> wanted;  // indexes into `pages`
+    std::vector<uint64_t> ids;  // the pages the workers read
     std::vector<NodeRef> nodes;
     size_t next = 0;
     Status status;
   };
   auto reads = std::make_shared<Reads>();
+  std::vector<size_t> wanted;  // indexes into `pages` of reads->ids
   for (size_t i = 0; i < pages.size(); i++) {
-    if (index_.Find(pages[i]) == PageIndex::kAbsent && !IsCold(pages[i])) reads->wanted.push_back(i);
+    if (index_.Find(pages[i]) == PageIndex::kAbsent && !IsCold(pages[i])) {
+      wanted.push_back(i);
+      reads->ids.push_back(pages[i]);
+    }
   }
-  if (reads->wanted.size() > 1 && parallel > 1) {
-    reads->nodes.resize(reads->wanted.size());
-    std::vector<uint64_t> ids;
-    for (size_t i : reads->wanted) ids.push_back(pages[i]);
+  if (wanted.size() > 1 && parallel > 1) {
+    reads->nodes.resize(wanted.size());
     std::vector<FiberHandle> workers;
-    for (size_t w = 0; w < std::min(parallel, ids.size()); w++) {
-      workers.push_back(executor.Spawn("node-read", [this, reads, ids] {
-        while (reads->next < ids.size() && reads->status.ok()) {
+    for (size_t w = 0; w < std::min(parallel, wanted.size()); w++) {
+      workers.push_back(executor.Spawn("node-read", [this, reads] {
+        while (reads->next < reads->ids.size() && reads->status.ok()) {
           const size_t k = reads->next++;
-          auto node = Get(ids[k]);
+          auto node = Get(reads->ids[k]);
           if (!node) {
             if (reads->status.ok()) reads->status = node.error();
             return;
@@ -171,7 +173,7 @@ Result<std::vector<NodeRef>> NodeCache::GetMany(Executor& executor,
     }
     TK_RETURN_IF_ERROR_R(joined);
     TK_RETURN_IF_ERROR_R(reads->status);
-    for (size_t k = 0; k < reads->wanted.size(); k++) nodes[reads->wanted[k]] = std::move(reads->nodes[k]);
+    for (size_t k = 0; k < wanted.size(); k++) nodes[wanted[k]] = std::move(reads->nodes[k]);
   }
   for (size_t i = 0; i < pages.size(); i++) {
     if (nodes[i]) continue;
