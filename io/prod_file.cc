@@ -30,7 +30,7 @@ class ProdFile final : public File {
           [&](io_uring_sqe* sqe) {
             io_uring_prep_read(sqe, fd_, buf.data() + done, buf.size() - done, offset + done);
           },
-          deadline);
+          deadline, /*interruptible=*/true, /*start_now=*/true);
       if (!result) return Err(result.error());
       if (*result < 0) return Err(ErrnoStatus(*result, "read " + path_));
       if (*result == 0) break;  // end of file

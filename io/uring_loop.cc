@@ -171,11 +171,12 @@ void UringLoop::Run() {
 }
 
 Result<int> UringLoop::RunOp(const std::function<void(io_uring_sqe*)>& prepare, Deadline deadline,
-                             bool interruptible) {
+                             bool interruptible, bool start_now) {
   Completion done(*executor_);
   io_uring_sqe* sqe = GetSqe();
   prepare(sqe);
   io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(&done));
+  if (start_now) io_uring_submit(&ring_);
   WakeReason reason = done.Wait(deadline, interruptible);
   if (reason == WakeReason::kWoken) return static_cast<int>(done.result());
   io_uring_sqe* cancel = GetSqe();

@@ -47,8 +47,10 @@ class UringLoop : public ExecutorHost {
   // From a fiber on this loop: submits the operation `prepare` fills in and suspends until it
   // completes. Returns the CQE result (negative errno), or TimedOut/Cancelled when the deadline or
   // a cancellation came first and the kernel confirmed the cancel.
+  // `start_now`: hand it to the kernel at once instead of with the rest of this turn's
+  // submissions at the loop's next wait (device reads: see the .cc).
   Result<int> RunOp(const std::function<void(io_uring_sqe*)>& prepare, Deadline deadline,
-                    bool interruptible = true);
+                    bool interruptible = true, bool start_now = false);
 
  private:
   void InitRing();

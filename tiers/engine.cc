@@ -456,12 +456,8 @@ Status Engine::DoCheckpoint() {
 
   // The newest version of each key; tombstones become deletes.
   std::vector<Tree::Change> changes;
-  const Memtable::Map& map = frozen->map();
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    if (!changes.empty() && changes.back().key == it->first.key) continue;
-    changes.push_back(Tree::Change{it->first.key, it->second ? std::optional<std::string_view>(*it->second)
-                                                             : std::nullopt});
-  }
+  changes.reserve(frozen->keys().size());
+  for (const MemKey& key : frozen->keys()) changes.push_back(Tree::Change{key.key(), key.newest->view()});
   Superblock next = superblock_;
   next.generation = superblock_.generation + 1;
   auto merged = tree_->Merge(old->tree->tree, changes, next.generation);

@@ -4,16 +4,12 @@
 // suspended on tree reads. In the tree, the leaf of the last answer is kept (nodes of a snapshot's
 // tree never change) and a seek that the leaf can answer does not descend from the root again.
 // Tombstones hide older versions and are skipped.
-#include <limits>
-
 #include "core/assert.h"
 #include "tiers/engine.h"
 #include "tiers/version.h"
 
 namespace tierkv::tiers {
 namespace {
-
-constexpr uint64_t kMaxSeq = std::numeric_limits<uint64_t>::max();
 
 struct Candidate {
   std::string key;
@@ -23,34 +19,29 @@ struct Candidate {
 // The nearest user key in `mode` direction with a version visible at `seq`, and that version.
 std::optional<Candidate> MemtableSeek(const Memtable& memtable, const std::string& target,
                                       Tree::SeekMode mode, bool unbounded, uint64_t seq) {
-  const Memtable::Map& map = memtable.map();
-  auto visible = [&](const std::string& key) -> std::optional<Candidate> {
-    auto it = map.lower_bound(KeyRef{key, seq});
-    if (it != map.end() && std::string_view(it->first.key) == key) {
-      return Candidate{key, ToMaybeValue(it->second)};
-    }
-    return std::nullopt;
+  const Memtable::Keys& keys = memtable.keys();
+  auto visible = [&](const MemKey& key) -> std::optional<Candidate> {
+    const MemVersion* version = key.Visible(seq);
+    if (version == nullptr) return std::nullopt;
+    ValueView value = version->view();
+    return Candidate{std::string(key.key()), value ? MaybeValue(std::string(*value)) : std::nullopt};
   };
-  bool forward = mode == Tree::SeekMode::kGE || mode == Tree::SeekMode::kGT;
-  if (forward) {
-    auto it = unbounded ? map.begin()
-              : mode == Tree::SeekMode::kGE ? map.lower_bound(KeyRef{target, kMaxSeq})
-                                            : map.upper_bound(KeyRef{target, 0});
-    while (it != map.end()) {
-      std::string key(it->first.key);
-      if (auto found = visible(key)) return found;
-      it = map.upper_bound(KeyRef{key, 0});
+  const std::string_view at(target);
+  if (mode == Tree::SeekMode::kGE || mode == Tree::SeekMode::kGT) {
+    auto it = unbounded ? keys.begin()
+              : mode == Tree::SeekMode::kGE ? keys.lower_bound(at, MemKeyLess())
+                                            : keys.upper_bound(at, MemKeyLess());
+    for (; it != keys.end(); ++it) {
+      if (auto found = visible(*it)) return found;
     }
     return std::nullopt;
   }
-  auto it = unbounded ? map.end()
-            : mode == Tree::SeekMode::kLE ? map.upper_bound(KeyRef{target, 0})
-                                          : map.lower_bound(KeyRef{target, kMaxSeq});
-  while (it != map.begin()) {
+  auto it = unbounded ? keys.end()
+            : mode == Tree::SeekMode::kLE ? keys.upper_bound(at, MemKeyLess())
+                                          : keys.lower_bound(at, MemKeyLess());
+  while (it != keys.begin()) {
     --it;
-    std::string key(it->first.key);
-    if (auto found = visible(key)) return found;
-    it = map.lower_bound(KeyRef{key, kMaxSeq});
+    if (auto found = visible(*it)) return found;
   }
   return std::nullopt;
 }

@@ -1,23 +1,28 @@
 // The memtable: every write since the last checkpoint, kept in memory as versioned entries.
 //
-// Entries are ordered by (user key ascending, sequence number descending), so the newest version
-// of a key comes first and a reader at snapshot sequence S takes the first version with seq <= S.
-// A delete is a tombstone entry. Entries are never removed: a checkpoint freezes the whole
-// memtable, merges it into the copy-on-write tree, and drops it when no snapshot needs it.
-// std::map keeps iterators valid across inserts, which is what lets a scan suspend (reading tree
+// Each distinct key is one MemKey in the memtable's arena (its bytes right behind it) with the
+// chain of its versions, newest (highest sequence number) first; a reader at snapshot S takes the
+// first version with seq <= S. A delete is a tombstone version. Nothing is ever removed: a
+// checkpoint freezes the whole memtable, merges it into the copy-on-write tree, and drops it when
+// no snapshot needs it.
+//
+// Point reads and writes find a key through a hash index (one probe). A new version of a known
+// key goes to the head of its chain: no ordering work. A new key is appended to a pending list
+// and joins the ordered index (an intrusive red-black tree of the keys) only when something walks
+// the keys in order: an iterator's seek, or the checkpoint when the memtable is frozen. Then the
+// pending keys are sorted by an array of (8-byte key head, pointer) pairs, where most comparisons
+// touch no key bytes, and inserted in order. Inserting each new key straight into the tree cost a
+// descent of ~log2(keys) comparisons, most of them cache misses (a quarter of a pipelined SET);
+// writes that no walk interleaves with now never pay for order until the checkpoint.
+// The tree keeps iterators valid across inserts, which is what lets a scan suspend (reading tree
 // pages) while writers insert. Rejected: a skiplist (no concurrent threads to serve here; a
 // shard's memtable is touched by one executor only).
-// Point reads go through a hash index from each key to its newest version (a node of the map:
-// nodes never move): one hash probe instead of a tree descent of ~log2(entries) string compares,
-// which was half of a GET's CPU time. A reader at an older snapshot walks on from there to the
-// version it may see (the next map entries). A write of a key already here inserts with that
-// node as the hint.
 #pragma once
+
+#include <boost/intrusive/set.hpp>
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
-#include <memory_resource>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,8 +33,7 @@
 namespace tierkv::tiers {
 
 // The first 8 bytes of a key, big-endian and zero-padded: comparing two heads orders the keys
-// whenever the heads differ, without reading the key bytes (which live elsewhere in the arena: a
-// cache miss per comparison made half of a memtable insert's time).
+// whenever the heads differ, without reading the key bytes.
 inline uint64_t KeyHead(std::string_view key) {
   uint64_t head = 0;
   const size_t n = std::min<size_t>(8, key.size());
@@ -37,84 +41,100 @@ inline uint64_t KeyHead(std::string_view key) {
   return head;
 }
 
-// A key version as the memtable stores it: its bytes live in the memtable's arena.
-struct InternalKey {
-  InternalKey(std::pmr::string k, uint64_t s) : head(KeyHead(k)), seq(s), key(std::move(k)) {}
-  uint64_t head;
-  uint64_t seq;
-  std::pmr::string key;
-};
-// A key version to look up (no copy of the key).
-struct KeyRef {
-  KeyRef(std::string_view k, uint64_t s) : head(KeyHead(k)), seq(s), key(k) {}
-  uint64_t head;
-  uint64_t seq;
-  std::string_view key;
-};
-
-struct InternalKeyLess {
-  using is_transparent = void;
-  template <typename A, typename B>
-  static bool Less(const A& a, const B& b) {
-    if (a.head != b.head) return a.head < b.head;
-    int c = std::string_view(a.key).compare(std::string_view(b.key));
-    return c != 0 ? c < 0 : a.seq > b.seq;
-  }
-  bool operator()(const InternalKey& a, const InternalKey& b) const { return Less(a, b); }
-  bool operator()(const InternalKey& a, const KeyRef& b) const { return Less(a, b); }
-  bool operator()(const KeyRef& a, const InternalKey& b) const { return Less(a, b); }
-};
-
 // A value or a tombstone.
 using MaybeValue = std::optional<std::string>;
-// A value or a tombstone as the memtable stores it (in its arena).
-using StoredValue = std::optional<std::pmr::string>;
-inline MaybeValue ToMaybeValue(const StoredValue& value) {
-  return value ? MaybeValue(std::string(*value)) : std::nullopt;
-}
+// A version as a reader sees it: a value (a view into the memtable's arena), or nullopt for a
+// tombstone.
+using ValueView = std::optional<std::string_view>;
+
+// One version of a key (in the arena; the value's bytes follow it).
+struct MemVersion {
+  uint64_t seq;
+  MemVersion* older;   // the next older version of the same key
+  const char* value;   // nullptr: a tombstone
+  uint32_t size;
+  ValueView view() const {
+    return value == nullptr ? ValueView() : ValueView(std::string_view(value, size));
+  }
+};
+
+// One distinct key (in the arena; its bytes follow it, on the same cache line when short).
+struct MemKey : boost::intrusive::set_base_hook<boost::intrusive::optimize_size<true>,
+                                                boost::intrusive::link_mode<boost::intrusive::normal_link>> {
+  uint64_t head;
+  uint64_t hash;
+  MemVersion* newest;
+  uint32_t size;
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), size}; }
+  // The newest version with seq <= snapshot, or nullptr.
+  const MemVersion* Visible(uint64_t snapshot) const {
+    const MemVersion* v = newest;
+    while (v != nullptr && v->seq > snapshot) v = v->older;
+    return v;
+  }
+};
+
+struct MemKeyLess {
+  static bool Less(uint64_t ha, std::string_view a, uint64_t hb, std::string_view b) {
+    return ha != hb ? ha < hb : a < b;
+  }
+  bool operator()(const MemKey& a, const MemKey& b) const {
+    return Less(a.head, a.key(), b.head, b.key());
+  }
+  // Heterogeneous lookups by a plain key.
+  bool operator()(std::string_view a, const MemKey& b) const {
+    return Less(KeyHead(a), a, b.head, b.key());
+  }
+  bool operator()(const MemKey& a, std::string_view b) const {
+    return Less(a.head, a.key(), KeyHead(b), b);
+  }
+};
 
 class Memtable {
  public:
-  using Map = std::pmr::map<InternalKey, StoredValue, InternalKeyLess>;
+  using Keys = boost::intrusive::set<MemKey, boost::intrusive::compare<MemKeyLess>,
+                                     boost::intrusive::constant_time_size<false>>;
 
-  Memtable();
+  Memtable() = default;
   ~Memtable();
   Memtable(const Memtable&) = delete;
   Memtable& operator=(const Memtable&) = delete;
 
-  // `value` nullopt: a tombstone.
+  // `value` nullopt: a tombstone. Each seq is used once.
   void Add(uint64_t seq, std::string_view key, std::optional<std::string_view> value);
   // The newest version of `key` with seq <= snapshot: found (a value, or nullopt for a
   // tombstone) or not present. The view points into the memtable's arena.
-  std::optional<std::optional<std::string_view>> Get(std::string_view key, uint64_t snapshot) const;
+  std::optional<ValueView> Get(std::string_view key, uint64_t snapshot) const;
 
-  const Map& map() const { return map_; }
+  // Every key in order (the pending ones join the ordered index first). Its iterators stay valid
+  // while keys are added; keys added after the call appear only in later calls' answers.
+  // Logically const: ordering is a cache of the keys a const memtable holds.
+  const Keys& keys() const;
+
   uint64_t bytes() const { return bytes_; }
-  uint64_t entries() const { return map_.size(); }
+  uint64_t entries() const { return versions_; }
   uint64_t max_seq() const { return max_seq_; }
 
  private:
-  StoredValue Stored(std::optional<std::string_view> value);
-  // The slot of `key` in newest_, or the empty slot where its probe ends.
+  // The slot of `key` in index_, or the empty slot where its probe ends.
   size_t Probe(std::string_view key, uint64_t hash) const;
   void GrowIndex();
+  MemVersion* NewVersion(uint64_t seq, std::optional<std::string_view> value);
 
-  // Every node and string of the map lives in the arena, and so does the map itself, which is
-  // never destroyed: dropping the memtable frees the arena's blocks, not millions of nodes one by
-  // one (tiers/arena.h).
   Arena arena_;
-  Map& map_;
-  // key -> its newest version: open addressing with linear probing over (hash, node) slots, a
-  // power of two in size and at most 3/4 full; entries are never removed (a memtable only grows),
-  // so there are no tombstones. One cache miss for the slot instead of std::unordered_map's bucket
-  // and node.
+  // key -> its MemKey: open addressing with linear probing over (hash, key) slots, a power of two
+  // in size and at most 3/4 full; keys are never removed (a memtable only grows), so there are no
+  // tombstones. One cache miss for the slot instead of std::unordered_map's bucket and node.
   struct IndexSlot {
     uint64_t hash = 0;
-    Map::const_iterator newest;
-    bool used = false;
+    MemKey* key = nullptr;
   };
-  std::vector<IndexSlot> newest_;
+  std::vector<IndexSlot> index_;
+  // Keys in order, and keys not yet in it (see keys()).
+  mutable Keys ordered_;
+  mutable std::vector<MemKey*> pending_;
   size_t keys_ = 0;
+  uint64_t versions_ = 0;
   uint64_t bytes_ = 0;
   uint64_t max_seq_ = 0;
 };
