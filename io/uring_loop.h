@@ -47,8 +47,8 @@ class UringLoop : public ExecutorHost {
   // From a fiber on this loop: submits the operation `prepare` fills in and suspends until it
   // completes. Returns the CQE result (negative errno), or TimedOut/Cancelled when the deadline or
   // a cancellation came first and the kernel confirmed the cancel.
-  // `start_now`: hand it to the kernel at once instead of with the rest of this turn's
-  // submissions at the loop's next wait (device reads: see the .cc).
+  // `start_now`: hand it to the kernel soon (with at most a few others: kStartBatch) instead of
+  // with the rest of this turn's submissions at the loop's next wait (device reads: see the .cc).
   Result<int> RunOp(const std::function<void(io_uring_sqe*)>& prepare, Deadline deadline,
                     bool interruptible = true, bool start_now = false);
 
@@ -63,6 +63,7 @@ class UringLoop : public ExecutorHost {
   const Clock& clock_;
   io_uring ring_{};
   bool ring_ready_ = false;
+  unsigned unstarted_ = 0;  // start_now operations prepared since the last submit
   int wake_fd_ = -1;
   uint64_t wake_buffer_ = 0;
   std::unique_ptr<Executor> executor_;
