@@ -205,6 +205,8 @@ Config::Config() : values_(std::size(kSettingTable)) {
     std::string error = Apply(spec, args);
     TK_ASSERT_MSG(error.empty(), "bad default in the settings table");
   }
+  slowlog_index_ = IndexOf(*FindSetting("slowlog-log-slower-than"));
+  latency_index_ = IndexOf(*FindSetting("latency-monitor-threshold"));
 }
 
 size_t Config::IndexOf(const SettingSpec& spec) const {

@@ -127,6 +127,9 @@ class Config {
   // Redis's `save` pairs (seconds, changes); empty when saving is off.
   const std::vector<std::pair<int64_t, int64_t>>& save() const { return save_; }
   int notify_keyspace_flags() const { return notify_flags_; }
+  // Read on every command (the slow log and latency monitor): an index, not a lookup by name.
+  int64_t slowlog_log_slower_than() const { return values_[slowlog_index_].number; }
+  int64_t latency_monitor_threshold() const { return values_[latency_index_].number; }
   OutputBufferLimit output_buffer_limit(ClientClass client_class) const {
     return output_limits_[static_cast<int>(client_class)];
   }
@@ -158,6 +161,8 @@ class Config {
   bool loading_ = false;  // inside LoadFile/ApplyArgs (changes how `save` lines combine)
   bool save_loaded_in_this_load_ = false;
   int notify_flags_ = 0;
+  size_t slowlog_index_ = 0;
+  size_t latency_index_ = 0;
   OutputBufferLimit output_limits_[3];
   std::string config_file_;
 };

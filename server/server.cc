@@ -237,8 +237,7 @@ Server::RunResult Server::RunHere(const CommandSpec& spec, std::vector<std::stri
 
 Server::DispatchResult Server::TimedDispatch(const CommandSpec& spec, const CommandSpec* parent,
                                              ClientState& client, std::vector<std::string>& args,
-                                             ReplyWriter& reply, bool locked) {
-  const TimePoint start = env_.Now();
+                                             ReplyWriter& reply, bool locked, TimePoint start) {
   DispatchResult close = Dispatch(spec, client, args, reply, locked);
   const Duration took = env_.Now() - start;
   if ((spec.flags & kCmdSkipSlowlog) == 0 && (parent == nullptr || (parent->flags & kCmdSkipSlowlog) == 0)) {
@@ -251,9 +250,12 @@ void Server::RecordSlow(const CommandSpec& spec, ClientState& client,
                         const std::vector<std::string>& args, Duration took) {
   ExecutorState& state = local();
   const int64_t took_us = std::chrono::duration_cast<microseconds>(took).count();
+  const int64_t threshold_ms = state.config.latency_monitor_threshold();
+  const int64_t slower_than = state.config.slowlog_log_slower_than();
+  const bool latency = threshold_ms > 0 && took_us >= threshold_ms * 1000;
+  if (!latency && (slower_than < 0 || took_us < slower_than)) return;  // most commands
   const int64_t now_s = env_.clock().UnixMicros() / 1'000'000;
-  const int64_t threshold_ms = state.config.Int("latency-monitor-threshold");
-  if (threshold_ms > 0 && took_us >= threshold_ms * 1000) {
+  if (latency) {
     LatencyRecord& record = state.latency["command"];
     record.last_unix_seconds = now_s;
     record.last_ms = took_us / 1000;
@@ -262,7 +264,6 @@ void Server::RecordSlow(const CommandSpec& spec, ClientState& client,
     constexpr size_t kLatencyHistory = 160;  // Redis's LATENCY_TS_LEN
     if (record.history.size() > kLatencyHistory) record.history.pop_front();
   }
-  const int64_t slower_than = state.config.Int("slowlog-log-slower-than");
   if (slower_than < 0 || took_us < slower_than) return;
   // Redis keeps at most 32 arguments (the last says how many more) of at most 128 bytes each.
   constexpr size_t kMaxArgs = 32, kMaxArgBytes = 128;
@@ -438,7 +439,8 @@ AfterReply Server::ExecuteCommand(ClientState& client, std::vector<std::string>&
                                   std::string& out) {
   ExecutorState& state = local();
   state.commands_processed++;
-  client.last_interaction = env_.Now();
+  const TimePoint now = env_.Now();
+  client.last_interaction = now;
   ReplyWriter reply(out, client.protocol);
   Resolved resolved = Resolve(args, reply);
   if (resolved.spec == nullptr) {
@@ -490,8 +492,8 @@ AfterReply Server::ExecuteCommand(ClientState& client, std::vector<std::string>&
     reply.SimpleString("QUEUED");
     return AfterReply::kKeepOpen;
   }
-  WaitWhilePaused(spec);
-  DispatchResult result = TimedDispatch(spec, resolved.parent, client, args, reply, false);
+  const TimePoint start = WaitWhilePaused(spec, now);
+  DispatchResult result = TimedDispatch(spec, resolved.parent, client, args, reply, false, start);
   if (result.blocked) WaitBlocked(spec, client, args, reply, std::move(result));
   return result.close ? AfterReply::kClose : AfterReply::kKeepOpen;
 }
@@ -509,14 +511,16 @@ bool Server::AllowedWhileSubscribed(const CommandSpec& spec, const ClientState& 
   return false;
 }
 
-void Server::WaitWhilePaused(const CommandSpec& spec) {
+TimePoint Server::WaitWhilePaused(const CommandSpec& spec, TimePoint now) {
   ExecutorState& state = local();
   // Bounded by the pause's end (CLIENT UNPAUSE shortens it; the poll sees that within 10 ms).
-  while (env_.Now() < state.paused_until &&
-         (state.pause_all || (spec.flags & kCmdWrite) != 0)) {
-    const Duration left = state.paused_until - env_.Now();
-    if (!env_.CurrentExecutor().Sleep(std::min<Duration>(left, milliseconds(10))).ok()) return;
+  while (now < state.paused_until && (state.pause_all || (spec.flags & kCmdWrite) != 0)) {
+    const Duration left = state.paused_until - now;
+    Status slept = env_.CurrentExecutor().Sleep(std::min<Duration>(left, milliseconds(10)));
+    now = env_.Now();
+    if (!slept.ok()) break;
   }
+  return now;
 }
 
 bool Server::Transactional(const CommandSpec& spec, ClientState& client,
@@ -626,7 +630,7 @@ void Server::Exec(ClientState& client, ReplyWriter& reply) {
         reply.Error(*denied);
         continue;
       }
-      (void)TimedDispatch(*specs[i], nullptr, client, queued[i], reply, /*locked=*/true);
+      (void)TimedDispatch(*specs[i], nullptr, client, queued[i], reply, /*locked=*/true, env_.Now());
     }
   }
   UnlockAll(plan, whole);

@@ -79,7 +79,9 @@ class ShardSet {
 
   int size() const { return static_cast<int>(shards_.size()); }
   int OwnerOfSlot(uint16_t slot) const { return ShardOfSlot(slot, size()); }
-  int OwnerOf(std::string_view key) const { return OwnerOfSlot(tiers::KeySlot(key)); }
+  int OwnerOf(std::string_view key) const {
+    return size() == 1 ? 0 : OwnerOfSlot(tiers::KeySlot(key));  // one shard: no hash needed
+  }
   // The calling executor's shard.
   Shard& local() { return *shards_[env_.CurrentExecutor().index()]; }
 

@@ -277,12 +277,17 @@ void TypedStore::PutMeta(WriteBatch& batch, int db, std::string_view key, const 
     batch.Put(MetaKey(db, key), EncodeMeta(meta));
     // Rewritten on every write of a key with an expiry: the index stays in step whoever changed
     // the expiry (a Put of the same record is harmless).
-    if (meta.expire_ms > 0) batch.Put(ExpiryKey(meta.expire_ms, db, key), "");
+    if (meta.expire_ms > 0) PutExpiry(batch, db, key, meta.expire_ms);
   }
 }
 
 void TypedStore::DropExpiry(WriteBatch& batch, int db, std::string_view key, int64_t expire_ms) {
   if (expire_ms > 0) batch.Delete(ExpiryKey(expire_ms, db, key));
+}
+
+void TypedStore::PutExpiry(WriteBatch& batch, int db, std::string_view key, int64_t expire_ms) {
+  batch.Put(ExpiryKey(expire_ms, db, key), "");
+  next_expiry_ms_ = std::min(next_expiry_ms_, expire_ms);
 }
 
 // An overwritten or expired collection leaves its subkeys to the reclaimer.
@@ -341,8 +346,8 @@ Result<std::optional<std::string>> TypedStore::Get(int db, std::string_view key)
 }
 
 Status TypedStore::Set(int db, std::string_view key, std::string_view value, int64_t expire_ms) {
-  KeyLock lock(*this, db, key);
   const std::string meta_key = MetaKey(db, key);
+  KeyLock lock(*this, meta_key);
   // The old record's header is all SET needs (type, expiry, version), not its value.
   auto raw = engine_.GetRange(meta_key, 0, kMetaHeader);
   if (!raw) return raw.error();
@@ -358,7 +363,7 @@ Status TypedStore::Set(int db, std::string_view key, std::string_view value, int
   meta.expire_ms = expire_ms;
   meta.size = value.size();
   batch.Put(meta_key, EncodeMeta(meta, value));
-  if (expire_ms > 0) batch.Put(ExpiryKey(expire_ms, db, key), "");  // as PutMeta
+  if (expire_ms > 0) PutExpiry(batch, db, key, expire_ms);  // as PutMeta
   return Commit(batch);
 }
 

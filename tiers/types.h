@@ -295,6 +295,8 @@ class TypedStore {
   void ExpireLoop();
   // Removes the expiry index record of (db, key) at `expire_ms` (nothing when 0).
   void DropExpiry(WriteBatch& batch, int db, std::string_view key, int64_t expire_ms);
+  // Adds the expiry index record of (db, key) at `expire_ms` (> 0) and tells the expire loop.
+  void PutExpiry(WriteBatch& batch, int db, std::string_view key, int64_t expire_ms);
 
   Engine& engine_;
   Executor& executor_;
@@ -311,6 +313,10 @@ class TypedStore {
   Event expire_wakeup_;  // set by Stop
   std::function<void(int db, std::string_view key)> on_expired_;
   uint64_t expired_ = 0;
+  // The expire loop's schedule: when the earliest expiry record falls due (0: unknown, scan
+  // now), lowered by every write of a record; and when the index was last scanned.
+  int64_t next_expiry_ms_ = 0;
+  int64_t last_expiry_scan_ms_ = 0;
 };
 
 }  // namespace tierkv::tiers

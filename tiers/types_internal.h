@@ -62,7 +62,9 @@ void Retire(WriteBatch& batch, int db, std::string_view key, uint64_t version);
 class TypedStore::KeyLock {
  public:
   KeyLock(TypedStore& store, int db, std::string_view key)
-      : store_(store), id_(types_internal::MetaKey(db, key)) {
+      : KeyLock(store, types_internal::MetaKey(db, key)) {}
+  // With the key's metadata key already at hand.
+  KeyLock(TypedStore& store, std::string meta_key) : store_(store), id_(std::move(meta_key)) {
     auto& slot = store_.locks_[id_];
     if (!slot) slot = std::make_shared<Mutex>(store_.executor_);
     mutex_ = slot;
