@@ -11,6 +11,7 @@ namespace {
 
 // Pages built by a merge are written in coalesced runs once this many bytes are pending.
 constexpr size_t kPendingFlushBytes = 4 << 20;
+constexpr uint32_t kMergeLeavesPerYield = 16;
 // Children of one inner node a merge reads at once (the device's queue depth for them).
 constexpr size_t kMergeReadAhead = 32;
 
@@ -277,6 +278,12 @@ Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, Me
 
 Result<std::vector<Tree::Piece>> Tree::MergeLeaf(const Node* old, ChangeIt begin, ChangeIt end,
                                                  MergeResult& result) {
+  // A merge whose leaves are all cached suspends only to write (every 4 MiB of pages): let the
+  // executor's other fibers run every few leaves instead of holding it for tens of milliseconds.
+  if (++leaves_since_yield_ >= kMergeLeavesPerYield && executor_.InFiber()) {
+    leaves_since_yield_ = 0;
+    executor_.Yield();
+  }
   const size_t old_size = old != nullptr ? old->size() : 0;
   std::vector<LeafEntry> merged;
   merged.reserve(old_size + (end - begin));

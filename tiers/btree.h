@@ -122,6 +122,7 @@ class Tree {
   Status FlushPending();
   Status WritePages(uint64_t first, std::span<const std::byte> bytes);
 
+  uint32_t leaves_since_yield_ = 0;  // MergeLeaf's count towards its next Yield
   Executor& executor_;
   PageFile& file_;
   NodeCache& cache_;

@@ -456,6 +456,8 @@ Status Engine::DoCheckpoint() {
 
   // The newest version of each key; tombstones become deletes.
   std::vector<Tree::Change> changes;
+  // Ordered a step at a time, letting the executor's other fibers (the clients) run in between.
+  if (executor_.InFiber()) frozen->OrderInSteps([this] { executor_.Yield(); });
   changes.reserve(frozen->keys().size());
   for (const MemKey& key : frozen->keys()) changes.push_back(Tree::Change{key.key(), key.newest->view()});
   Superblock next = superblock_;
@@ -683,6 +685,7 @@ EngineStats Engine::stats() const {
   s.file_pages = allocator_->size_pages();
   s.used_pages = allocator_->used_pages();
   s.page_reads = file_->reads();
+  s.peak_page_reads_in_flight = file_->peak_reads_in_flight();
   s.cache = cache_->stats();
   s.rows = rows_->stats();
   if (pmem_) s.pmem = pmem_->stats();

@@ -95,6 +95,7 @@ struct EngineStats {
   uint64_t file_pages = 0;
   uint64_t used_pages = 0;
   uint64_t page_reads = 0;  // pages read from the page file since open
+  uint64_t peak_page_reads_in_flight = 0;  // since open or ResetPeakReads()
   CacheStats cache;
   RowCacheStats rows;
   PmemTierStats pmem;
@@ -194,6 +195,7 @@ class Engine {
   // which every write is refused until the engine is reopened.
   const Status& failure() const { return failed_; }
   EngineStats stats() const;
+  void ResetPeakReads() { file_->reset_peak_reads_in_flight(); }
   // Walks the current tree and checks that the allocation map marks exactly the pages (and cold
   // blobs) it uses, those of older trees still referenced, and the saved map: a leaked or doubly
   // used page is Corruption. For tests and the simulator's checkers. Suspends.

@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -97,19 +98,23 @@ std::optional<ValueView> Memtable::Get(std::string_view key, uint64_t snapshot) 
   return version->view();
 }
 
-const Memtable::Keys& Memtable::keys() const {
-  if (pending_.empty()) return ordered_;
-  // Sorted through (head, pointer) pairs: a comparison reads a key's bytes only on equal heads.
-  struct Sortable {
-    uint64_t head;
-    MemKey* key;
-  };
-  std::vector<Sortable> sorted;
-  sorted.reserve(pending_.size());
-  for (MemKey* key : pending_) sorted.push_back(Sortable{key->head, key});
-  std::sort(sorted.begin(), sorted.end(), [](const Sortable& a, const Sortable& b) {
-    return MemKeyLess::Less(a.head, a.key->key(), b.head, b.key->key());
-  });
+namespace {
+
+using Sortable = Memtable::SortableKey;
+bool SortsBefore(const Sortable& a, const Sortable& b) {
+  return MemKeyLess::Less(a.head, a.key->key(), b.head, b.key->key());
+}
+
+std::vector<Sortable> Sortables(const std::vector<MemKey*>& keys) {
+  std::vector<Sortable> out;
+  out.reserve(keys.size());
+  for (MemKey* key : keys) out.push_back(Sortable{key->head, key});
+  return out;
+}
+
+}  // namespace
+
+void Memtable::Link(const std::vector<Sortable>& sorted) const {
   if (ordered_.empty()) {
     for (const Sortable& s : sorted) ordered_.push_back(*s.key);  // in order: no descent
   } else {
@@ -119,7 +124,52 @@ const Memtable::Keys& Memtable::keys() const {
     for (auto s = sorted.rbegin(); s != sorted.rend(); ++s) hint = ordered_.insert(hint, *s->key);
   }
   pending_.clear();
+  orderings_++;
+}
+
+const Memtable::Keys& Memtable::keys() const {
+  if (pending_.empty()) return ordered_;
+  std::vector<Sortable> sorted = Sortables(pending_);
+  std::sort(sorted.begin(), sorted.end(), SortsBefore);
+  Link(sorted);
   return ordered_;
+}
+
+void Memtable::OrderInSteps(const std::function<void()>& pause, size_t step) const {
+  TK_ASSERT(step > 0);
+  if (pending_.empty()) return;
+  const uint64_t orderings = orderings_;
+  // Bottom-up merge sort: sorted runs of `step` keys, then passes that merge pairs of runs,
+  // pausing every `step` keys; a keys() call during a pause leaves nothing to do.
+  std::vector<Sortable> sorted = Sortables(pending_);
+  const size_t n = sorted.size();
+  auto paused = [&] {
+    pause();
+    return orderings_ == orderings;  // false: ordered meanwhile
+  };
+  for (size_t at = 0; at < n; at += step) {
+    std::sort(sorted.begin() + at, sorted.begin() + std::min(n, at + step), SortsBefore);
+    if (!paused()) return;
+  }
+  std::vector<Sortable> merged(n);
+  for (size_t width = step; width < n; width *= 2) {
+    size_t out = 0, since_pause = 0;
+    for (size_t left = 0; left < n; left += 2 * width) {
+      size_t a = left, b = std::min(n, left + width);
+      const size_t a_end = b, b_end = std::min(n, left + 2 * width);
+      while (a < a_end || b < b_end) {
+        const bool take_b = a == a_end || (b < b_end && SortsBefore(sorted[b], sorted[a]));
+        merged[out++] = take_b ? sorted[b++] : sorted[a++];
+        if (++since_pause == step) {
+          since_pause = 0;
+          if (!paused()) return;
+        }
+      }
+    }
+    sorted.swap(merged);
+  }
+  TK_ASSERT_MSG(pending_.size() == n, "OrderInSteps on a memtable being written");
+  Link(sorted);
 }
 
 }  // namespace tierkv::tiers

@@ -13,7 +13,9 @@
 // pending keys are sorted by an array of (8-byte key head, pointer) pairs, where most comparisons
 // touch no key bytes, and inserted in order. Inserting each new key straight into the tree cost a
 // descent of ~log2(keys) comparisons, most of them cache misses (a quarter of a pipelined SET);
-// writes that no walk interleaves with now never pay for order until the checkpoint.
+// writes that no walk interleaves with now never pay for order until the checkpoint, which
+// orders the frozen memtable a step at a time (OrderInSteps: a merge sort that lets the clients'
+// fibers run every 8192 keys; ordering 200k keys at once held the executor for tens of ms).
 // The tree keeps iterators valid across inserts, which is what lets a scan suspend (reading tree
 // pages) while writers insert. Rejected: a skiplist (no concurrent threads to serve here; a
 // shard's memtable is touched by one executor only).
@@ -23,6 +25,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -110,6 +113,19 @@ class Memtable {
   // while keys are added; keys added after the call appear only in later calls' answers.
   // Logically const: ordering is a cache of the keys a const memtable holds.
   const Keys& keys() const;
+  // What keys() does for a memtable no longer written (a frozen one), in steps: `pause` is called
+  // after every `step` keys sorted or merged, so that the caller can let other fibers run
+  // (ordering 200k keys at once held the checkpoint's executor for tens of milliseconds). A
+  // keys() call made while paused does the ordering itself; this then returns at its next step.
+  static constexpr size_t kOrderStep = 8192;
+  void OrderInSteps(const std::function<void()>& pause, size_t step = kOrderStep) const;
+
+  // A key to sort: its head beside the pointer, so a comparison reads key bytes only on equal
+  // heads.
+  struct SortableKey {
+    uint64_t head;
+    MemKey* key;
+  };
 
   uint64_t bytes() const { return bytes_; }
   uint64_t entries() const { return versions_; }
@@ -120,6 +136,8 @@ class Memtable {
   size_t Probe(std::string_view key, uint64_t hash) const;
   void GrowIndex();
   MemVersion* NewVersion(uint64_t seq, std::optional<std::string_view> value);
+  // Links sorted keys, none of them in the ordered index yet, into it; clears pending_.
+  void Link(const std::vector<SortableKey>& sorted) const;
 
   Arena arena_;
   // key -> its MemKey: open addressing with linear probing over (hash, key) slots, a power of two
@@ -133,6 +151,7 @@ class Memtable {
   // Keys in order, and keys not yet in it (see keys()).
   mutable Keys ordered_;
   mutable std::vector<MemKey*> pending_;
+  mutable uint64_t orderings_ = 0;  // times keys() ordered pending keys
   size_t keys_ = 0;
   uint64_t versions_ = 0;
   uint64_t bytes_ = 0;

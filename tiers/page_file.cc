@@ -1,5 +1,7 @@
 #include "tiers/page_file.h"
 
+#include <algorithm>
+
 #include "core/assert.h"
 
 namespace tierkv::tiers {
@@ -21,7 +23,9 @@ Status PageFile::Read(uint64_t id, std::span<std::byte, kPageSize> page) {
 Status PageFile::ReadRun(uint64_t first, uint64_t count, std::span<std::byte> buffer) {
   TK_ASSERT(buffer.size() == count * kPageSize);
   reads_ += count;
+  peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
   auto n = file_->Read(first * kPageSize, buffer);
+  in_flight_--;
   if (!n) return n.error();
   if (*n != buffer.size()) {
     return Status(StatusCode::kCorruption, "page " + std::to_string(first + *n / kPageSize) +

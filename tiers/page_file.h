@@ -30,6 +30,10 @@ class PageFile {
   uint64_t size_pages() const { return size_pages_; }
   const std::string& path() const { return path_; }
   uint64_t reads() const { return reads_; }
+  // The most reads that were waiting for the device at once since the last reset (how much the
+  // callers overlap their reads).
+  uint64_t peak_reads_in_flight() const { return peak_in_flight_; }
+  void reset_peak_reads_in_flight() { peak_in_flight_ = in_flight_; }
   uint64_t writes() const { return writes_; }
 
  private:
@@ -40,6 +44,8 @@ class PageFile {
   std::string path_;
   uint64_t size_pages_;
   uint64_t reads_ = 0;
+  uint64_t in_flight_ = 0;
+  uint64_t peak_in_flight_ = 0;
   uint64_t writes_ = 0;
 };
 

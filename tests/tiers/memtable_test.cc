@@ -1,10 +1,12 @@
 // The memtable against a model: random versions of random keys, applied a little out of sequence
 // order (as WAL appends finish), point reads at random snapshots, and ordered walks taken at
 // random moments, so pending keys join the ordered index both into an empty one and between
-// keys already there. RC_PARAMS="seed=N" replays a failure.
+// keys already there; half of the walks first order the keys in small steps (as a checkpoint
+// does), some interrupted by a walk. RC_PARAMS="seed=N" replays a failure.
 #include <doctest/doctest.h>
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,6 +37,7 @@ TEST_CASE("property: the memtable's reads and ordered walks match a model") {
     const int ops = *rc::gen::inRange(1, 300);
     uint64_t next_seq = 1;
     std::vector<uint64_t> held;
+    bool walked_before = false;
     for (int i = 0; i < ops; i++) {
       // Keys share prefixes and heads (the first 8 bytes), so ties on the head are common.
       const std::string key = "prefix:" + std::to_string(*rc::gen::inRange(0, 40));
@@ -60,6 +63,19 @@ TEST_CASE("property: the memtable's reads and ordered walks match a model") {
         const uint64_t snapshot = *rc::gen::inRange<uint64_t>(0, next_seq + 1);
         RC_ASSERT(memtable.Get(key, snapshot) == ModelGet(model, key, snapshot));
       } else {
+        // The first walk, and half of the others, order the keys in small steps first (the
+        // first one fills the empty index, which trusts the merge's order); a walk during a pause
+        // (an iterator) orders the rest itself.
+        if (!walked_before || *rc::gen::inRange(0, 2) == 0) {
+          const size_t step = *rc::gen::inRange<size_t>(1, 6);
+          const int interrupt_at =
+              walked_before && *rc::gen::inRange(0, 3) == 0 ? *rc::gen::inRange(0, 8) : -1;
+          int pauses = 0;
+          memtable.OrderInSteps([&] {
+            if (pauses++ == interrupt_at) (void)memtable.keys();
+          }, step);
+        }
+        walked_before = true;
         std::vector<std::string> walked;
         for (const MemKey& k : memtable.keys()) {
           walked.emplace_back(k.key());
@@ -99,6 +115,33 @@ TEST_CASE("memtable: a key's versions are found at each snapshot; walks see keys
   for (const MemKey& k : memtable.keys()) keys.emplace_back(k.key());
   CHECK(keys == std::vector<std::string>{"0", "a", "ab", "b", "z"});
   CHECK(memtable.entries() == 7);
+}
+
+TEST_CASE("memtable: ordering in steps gives keys()'s order, and yields to a walk in a pause") {
+  for (int interrupt_at : {-1, 0, 3, 200}) {
+    Memtable memtable;
+    std::vector<std::string> expected;
+    uint64_t seq = 1;
+    uint64_t x = 12345;
+    for (int i = 0; i < 1000; i++) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      // Many keys share their first 8 bytes: the merge compares key bytes too.
+      std::string key = (x >> 63 ? "samehead:" : "") + std::to_string(x >> 40);
+      if (std::find(expected.begin(), expected.end(), key) == expected.end()) expected.push_back(key);
+      memtable.Add(seq++, key, "v");
+    }
+    std::sort(expected.begin(), expected.end());
+    int pauses = 0;
+    memtable.OrderInSteps([&] {
+      if (pauses++ == interrupt_at) (void)memtable.keys();
+    }, 7);
+    // 143 sorted runs, then merge passes; an interrupted ordering stops at its next step.
+    CHECK(pauses == (interrupt_at == 0 || interrupt_at == 3 ? interrupt_at + 1 : pauses));
+    if (interrupt_at < 0 || interrupt_at >= 200) CHECK(pauses > 200);
+    std::vector<std::string> walked;
+    for (const MemKey& k : memtable.keys()) walked.emplace_back(k.key());
+    CHECK(walked == expected);
+  }
 }
 
 }  // namespace
