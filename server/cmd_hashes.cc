@@ -80,6 +80,25 @@ Result<Entries> ReadPositions(tiers::TypedStore& store, int db, std::string_view
 }
 
 // Every entry of a hash or set, in byte order (absent key: none).
+Result<int64_t> ReplaceKey(
+    Ctx& ctx, const std::string& destination, bool empty, int notify, std::string_view event,
+    const std::function<Result<uint64_t>(tiers::TypedStore& store, int db)>& write) {
+  const int db = ctx.db();
+  Server& server = ctx.server();
+  return ctx.On<int64_t>(ctx.OwnerOf(destination), [&, db](Shard& shard) -> Result<int64_t> {
+    auto deleted = shard.store().Delete(db, destination);
+    if (!deleted) return Err(deleted.error());
+    if (empty) {
+      if (*deleted) server.KeyChanged(db, destination, kNotifyGeneric, "del");
+      return 0;
+    }
+    auto added = write(shard.store(), db);
+    if (!added) return Err(added.error());
+    server.KeyChanged(db, destination, notify, event);
+    return static_cast<int64_t>(*added);
+  });
+}
+
 Result<Entries> ReadAll(tiers::TypedStore& store, int db, std::string_view key, RedisType type) {
   Entries out;
   Status status = store.ScanMembers(db, key, type, "", [&](std::string_view member,

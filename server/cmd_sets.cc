@@ -270,22 +270,15 @@ Result<Members> RemoteFilter(Ctx& ctx, const std::string& key, const Members& ca
 // (`event` when stored, "del" when an empty result deleted it). Returns the stored size.
 Result<int64_t> StoreSet(Ctx& ctx, const std::string& destination, const Members& members,
                          std::string_view event) {
-  const int db = ctx.db();
-  Server& server = ctx.server();
-  return ctx.On<int64_t>(ctx.OwnerOf(destination), [&, db](Shard& shard) -> Result<int64_t> {
-    auto deleted = shard.store().Delete(db, destination);
-    if (!deleted) return Err(deleted.error());
-    if (members.empty()) {
-      if (*deleted) server.KeyChanged(db, destination, kNotifyGeneric, "del");
-      return 0;
-    }
-    Changes changes;
-    for (const std::string& member : members) changes.emplace_back(member, std::string());
-    auto changed = shard.store().ChangeMembers(db, destination, RedisType::kSet, changes);
-    if (!changed) return Err(changed.error());
-    server.KeyChanged(db, destination, kNotifySet, event);
-    return static_cast<int64_t>(changed->added);
-  });
+  return collections::ReplaceKey(
+      ctx, destination, members.empty(), kNotifySet, event,
+      [&](tiers::TypedStore& store, int db) -> Result<uint64_t> {
+        Changes changes;
+        for (const std::string& member : members) changes.emplace_back(member, std::string());
+        auto changed = store.ChangeMembers(db, destination, RedisType::kSet, changes);
+        if (!changed) return Err(changed.error());
+        return changed->added;
+      });
 }
 
 // What a set operation ends with: a set reply, a STORE, or a cardinality.

@@ -55,22 +55,15 @@ void ReplyScored(Ctx& ctx, const Scored& items, bool with_scores) {
 // (`event` when stored, "del" when an empty result deleted it). Returns the stored size.
 Result<int64_t> StoreScored(Ctx& ctx, const std::string& destination, const Scored& items,
                             std::string_view event) {
-  const int db = ctx.db();
-  Server& server = ctx.server();
-  return ctx.On<int64_t>(ctx.OwnerOf(destination), [&, db](Shard& shard) -> Result<int64_t> {
-    auto deleted = shard.store().Delete(db, destination);
-    if (!deleted) return Err(deleted.error());
-    if (items.empty()) {
-      if (*deleted) server.KeyChanged(db, destination, kNotifyGeneric, "del");
-      return 0;
-    }
-    ZChanges changes;
-    for (const auto& [member, score] : items) changes.emplace_back(member, score);
-    auto changed = shard.store().ZChange(db, destination, changes);
-    if (!changed) return Err(changed.error());
-    server.KeyChanged(db, destination, kNotifyZSet, event);
-    return static_cast<int64_t>(changed->added);
-  });
+  return collections::ReplaceKey(
+      ctx, destination, items.empty(), kNotifyZSet, event,
+      [&](tiers::TypedStore& store, int db) -> Result<uint64_t> {
+        ZChanges changes;
+        for (const auto& [member, score] : items) changes.emplace_back(member, score);
+        auto changed = store.ZChange(db, destination, changes);
+        if (!changed) return Err(changed.error());
+        return changed->added;
+      });
 }
 
 }  // namespace zsets

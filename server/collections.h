@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,13 @@ Result<Entries> ReadPositions(tiers::TypedStore& store, int db, std::string_view
 Result<Entries> ReadAll(tiers::TypedStore& store, int db, std::string_view key,
                         tiers::RedisType type);
 void ScanCommand(Ctx& ctx, tiers::RedisType type);
+// The STORE of SINTERSTORE, ZUNIONSTORE & co.: on its owner, deletes `destination` (any type)
+// and, unless the result is `empty`, writes it with `write` (returning the members added), with
+// Redis's events (`event` of class `notify` when stored, "del" when an empty result deleted it).
+// Returns the stored size.
+Result<int64_t> ReplaceKey(
+    Ctx& ctx, const std::string& destination, bool empty, int notify, std::string_view event,
+    const std::function<Result<uint64_t>(tiers::TypedStore& store, int db)>& write);
 std::optional<int64_t> RandomCount(Ctx& ctx, size_t i);
 void RandomSample(Ctx& ctx, tiers::RedisType type, uint64_t size, int64_t count,
                   bool with_values);
