@@ -387,23 +387,10 @@ void SDiffStore(Ctx& ctx) {
   Difference(ctx, KeysFrom(ctx, 2, ctx.argc()), {.destination = ctx.arg(1), .event = "sdiffstore"});
 }
 
-// SINTERCARD numkeys key [key ...] [LIMIT limit]: the keys, or numkeys's error in Redis's words.
-std::optional<std::string> SInterCardKeys(const std::vector<std::string>& args,
-                                          std::vector<int>& positions) {
-  int64_t numkeys = 0;
-  if (args.size() < 2 || !ParseInt64(args[1], numkeys) || numkeys < 1) {
-    return "ERR numkeys should be greater than 0";
-  }
-  if (static_cast<uint64_t>(numkeys) > args.size() - 2) {
-    return "ERR Number of keys can't be greater than number of args";
-  }
-  for (int64_t i = 0; i < numkeys; i++) positions.push_back(static_cast<int>(2 + i));
-  return std::nullopt;
-}
 
 void SInterCard(Ctx& ctx) {
   std::vector<int> positions;
-  std::optional<std::string> error = SInterCardKeys(ctx.args(), positions);
+  std::optional<std::string> error = InterCardKeyPositions(ctx.args(), positions);
   TK_ASSERT_MSG(!error, "the dispatcher checked numkeys");
   const size_t end = 2 + positions.size();
   Output output{.cardinality_only = true};
@@ -510,7 +497,7 @@ void RegisterSetCommands(CommandTable& table) {
   CommandSpec sintercard =
       MakeCommand("sintercard", -3, kCmdReadonly, kSet, {}, SInterCard, "set", "7.0.0",
                   "Intersect multiple sets and return the cardinality of the result");
-  sintercard.keys_fn = SInterCardKeys;
+  sintercard.keys_fn = InterCardKeyPositions;
   table.Add(std::move(sintercard));
   add("sunion", -2, kCmdReadonly, all, SUnion, "1.0.0", "Add multiple sets");
   add("sunionstore", -3, kCmdWrite | kCmdDenyOom, all, SUnionStore, "1.0.0",

@@ -208,18 +208,6 @@ std::optional<std::string> SetOpStoreKeys(const std::vector<std::string>& args,
                                           std::vector<int>& positions) {
   return SetOpKeys(args, 2, positions);
 }
-std::optional<std::string> ZInterCardKeys(const std::vector<std::string>& args,
-                                          std::vector<int>& positions) {
-  int64_t numkeys = 0;
-  if (args.size() < 2 || !ParseInt64(args[1], numkeys) || numkeys < 1) {
-    return "ERR numkeys should be greater than 0";
-  }
-  if (static_cast<uint64_t>(numkeys) > args.size() - 2) {
-    return "ERR Number of keys can't be greater than number of args";
-  }
-  for (int64_t i = 0; i < numkeys; i++) positions.push_back(static_cast<int>(2 + i));
-  return std::nullopt;
-}
 
 // Computes `op` over `keys` with `weights` (nullopt: the first error, in key order).
 Result<Scored> Compute(Ctx& ctx, SetOp op, const std::vector<std::string>& keys,
@@ -318,7 +306,7 @@ void ZDiffStore(Ctx& ctx) { SetOpCommand(ctx, SetOp::kDiff, 2, "zdiffstore"); }
 // ZINTERCARD numkeys key [key ...] [LIMIT limit].
 void ZInterCard(Ctx& ctx) {
   std::vector<int> positions;
-  if (auto error = ZInterCardKeys(ctx.args(), positions)) return ctx.reply().Error(*error);
+  if (auto error = InterCardKeyPositions(ctx.args(), positions)) return ctx.reply().Error(*error);
   const size_t end = 2 + positions.size();
   uint64_t limit = 0;
   for (size_t i = end; i < ctx.argc(); i++) {
@@ -370,7 +358,7 @@ void RegisterBulkReadCommands(CommandTable& table) {
          "Intersect multiple sorted sets and store the resulting sorted set in a new key");
   add_fn("zdiffstore", -4, kCmdWrite | kCmdDenyOom, SetOpStoreKeys, ZDiffStore, "6.2.0",
          "Subtract multiple sorted sets and store the resulting sorted set in a new key");
-  add_fn("zintercard", -3, kCmdReadonly, ZInterCardKeys, ZInterCard, "7.0.0",
+  add_fn("zintercard", -3, kCmdReadonly, InterCardKeyPositions, ZInterCard, "7.0.0",
          "Intersect multiple sorted sets and return the cardinality of the result");
 }
 

@@ -66,6 +66,19 @@ uint64_t CommandSpec::Categories() const {
   return result;
 }
 
+std::optional<std::string> InterCardKeyPositions(const std::vector<std::string>& args,
+                                                 std::vector<int>& positions) {
+  int64_t numkeys = 0;
+  if (args.size() < 2 || !ParseInt64(args[1], numkeys) || numkeys < 1) {
+    return "ERR numkeys should be greater than 0";
+  }
+  if (static_cast<uint64_t>(numkeys) > args.size() - 2) {
+    return "ERR Number of keys can't be greater than number of args";
+  }
+  for (int64_t i = 0; i < numkeys; i++) positions.push_back(static_cast<int>(2 + i));
+  return std::nullopt;
+}
+
 std::optional<std::string> MPopKeyPositions(const std::vector<std::string>& args,
                                             size_t numkeys_at, std::vector<int>& positions) {
   int64_t numkeys = 0;

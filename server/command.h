@@ -95,6 +95,10 @@ struct KeySpec {
 using KeysFn = std::optional<std::string> (*)(const std::vector<std::string>& args,
                                               std::vector<int>& positions);
 
+// SINTERCARD / ZINTERCARD numkeys key [key ...] [LIMIT limit]: the keys, or numkeys's error in
+// Redis's words.
+std::optional<std::string> InterCardKeyPositions(const std::vector<std::string>& args,
+                                                 std::vector<int>& positions);
 // The keys of the *MPOP commands (LMPOP, BLMPOP, ZMPOP, BZMPOP): `numkeys` at `numkeys_at`, the
 // keys after it, then at least the LEFT|RIGHT or MIN|MAX argument. The errors Redis gives before
 // it looks at any key: "ERR numkeys should be greater than 0", "ERR syntax error".
