@@ -137,6 +137,12 @@ class EngineIterator {
   // The value at the current position (reads overflow pages for large values). Suspends.
   Result<std::string> value();
 
+  // Where the last forward seek in one of the snapshot's memtables stopped (engine_iterator.cc).
+  struct MemCursor {
+    Memtable::Keys::const_iterator at;
+    bool valid = false;
+  };
+
  private:
   friend class Engine;
   EngineIterator(Engine& engine, std::shared_ptr<const Snapshot> snapshot)
@@ -150,6 +156,7 @@ class EngineIterator {
   std::optional<std::string> memtable_value_;  // set when the value came from a memtable
   LeafEntry tree_entry_;
   NodeRef tree_leaf_;  // the leaf of the last tree answer: most steps are answered inside it
+  std::vector<MemCursor> cursors_;  // active memtable first, then the frozen ones; Next continues
 };
 
 class Engine {

@@ -1,9 +1,12 @@
 // EngineIterator: merges the snapshot's memtables (newest first) and its tree. Every move is a
-// fresh seek from the current key ("first key > current", "last key < current") in each source,
-// which stays correct while writers insert into the active memtable and while the fiber is
-// suspended on tree reads. In the tree, the leaf of the last answer is kept (nodes of a snapshot's
-// tree never change) and a seek that the leaf can answer does not descend from the root again.
-// Tombstones hide older versions and are skipped.
+// seek from the current key ("first key > current", "last key < current") in each source, which
+// stays correct while writers insert into the active memtable and while the fiber is suspended on
+// tree reads. In the tree, the leaf of the last answer is kept (nodes of a snapshot's tree never
+// change) and a seek that the leaf can answer does not descend from the root again. In each
+// memtable, forward moves continue from where the last one stopped (MemCursor): its ordered index
+// only gains keys, and a key it gains after the iterator's first seek has no version the snapshot
+// sees, so no visible key can appear behind the cursor. Tombstones hide older versions and are
+// skipped.
 #include "core/assert.h"
 #include "tiers/engine.h"
 #include "tiers/version.h"
@@ -17,8 +20,12 @@ struct Candidate {
 };
 
 // The nearest user key in `mode` direction with a version visible at `seq`, and that version.
+// Forward, `cursor` (when valid) is where the previous forward seek in this memtable stopped, at a
+// target at or before this one: the walk continues from it instead of descending the index; it is
+// left at this answer.
 std::optional<Candidate> MemtableSeek(const Memtable& memtable, const std::string& target,
-                                      Tree::SeekMode mode, bool unbounded, uint64_t seq) {
+                                      Tree::SeekMode mode, bool unbounded, uint64_t seq,
+                                      EngineIterator::MemCursor& cursor) {
   const Memtable::Keys& keys = memtable.keys();
   auto visible = [&](const MemKey& key) -> std::optional<Candidate> {
     const MemVersion* version = key.Visible(seq);
@@ -28,13 +35,21 @@ std::optional<Candidate> MemtableSeek(const Memtable& memtable, const std::strin
   };
   const std::string_view at(target);
   if (mode == Tree::SeekMode::kGE || mode == Tree::SeekMode::kGT) {
-    auto it = unbounded ? keys.begin()
-              : mode == Tree::SeekMode::kGE ? keys.lower_bound(at, MemKeyLess())
-                                            : keys.upper_bound(at, MemKeyLess());
-    for (; it != keys.end(); ++it) {
-      if (auto found = visible(*it)) return found;
+    auto it = keys.end();
+    if (cursor.valid && !unbounded) {
+      it = cursor.at;
+      const bool inclusive = mode == Tree::SeekMode::kGE;
+      while (it != keys.end() && (inclusive ? it->key() < at : it->key() <= at)) ++it;
+    } else {
+      it = unbounded ? keys.begin()
+           : mode == Tree::SeekMode::kGE ? keys.lower_bound(at, MemKeyLess())
+                                         : keys.upper_bound(at, MemKeyLess());
     }
-    return std::nullopt;
+    std::optional<Candidate> found;
+    while (it != keys.end() && !(found = visible(*it))) ++it;
+    cursor.at = it;
+    cursor.valid = true;
+    return found;
   }
   auto it = unbounded ? keys.end()
             : mode == Tree::SeekMode::kLE ? keys.upper_bound(at, MemKeyLess())
@@ -70,14 +85,19 @@ Status EngineIterator::Find(std::string_view key, Tree::SeekMode mode, bool unbo
   auto better = [&](const std::string& a, const std::string& b) { return forward ? a < b : a > b; };
   std::string target(key);
   valid_ = false;
+  // Only Next (kGT from the current key) continues from the cursors; any other move starts over.
+  cursors_.resize(1 + version.frozen.size());
+  if (mode != Tree::SeekMode::kGT) {
+    for (MemCursor& cursor : cursors_) cursor.valid = false;
+  }
   while (true) {
     std::optional<Candidate> best;
-    auto consider = [&](const Memtable& memtable) {
-      auto found = MemtableSeek(memtable, target, mode, unbounded, seq);
+    auto consider = [&](const Memtable& memtable, MemCursor& cursor) {
+      auto found = MemtableSeek(memtable, target, mode, unbounded, seq, cursor);
       if (found && (!best || better(found->key, best->key))) best = std::move(found);
     };
-    consider(*version.active);
-    for (const auto& memtable : version.frozen) consider(*memtable);
+    consider(*version.active, cursors_[0]);
+    for (size_t i = 0; i < version.frozen.size(); i++) consider(*version.frozen[i], cursors_[i + 1]);
     Result<std::optional<LeafEntry>> entry = std::nullopt;
     std::optional<LeafEntry> within;
     if (!unbounded && tree_leaf_ && (within = Tree::SeekWithin(*tree_leaf_, target, mode))) {

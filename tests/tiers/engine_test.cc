@@ -157,6 +157,49 @@ TEST_CASE("engine: a snapshot is a consistent view while writes and checkpoints 
   });
 }
 
+TEST_CASE("engine: a forward walk sees its snapshot while keys are written around its position") {
+  RunInBoth(1, [](Env& env, const std::string& dir) {
+    EngineOptions options = SmallOptions(dir);
+    options.background_checkpoints = false;
+    auto engine = MustOpen(env, options);
+    // Even keys exist before the walk: some in the tree, the rest in the memtable.
+    for (int i = 0; i < 200; i += 2) REQUIRE(engine->Put(Key(i), "v" + std::to_string(i)).ok());
+    REQUIRE(engine->Checkpoint().ok());
+    for (int i = 200; i < 400; i += 2) REQUIRE(engine->Put(Key(i), "v" + std::to_string(i)).ok());
+    auto it = engine->NewIterator();
+    REQUIRE(it->Seek(Key(0)).ok());
+    std::vector<std::string> seen;
+    for (int step = 0; it->Valid() && step < 1000; step++) {
+      seen.push_back(it->key() + "=" + it->value().value());
+      // Around the position: new keys just behind and just ahead (not in the snapshot),
+      // overwrites and deletes of keys ahead (the walk keeps their old values), and now and then
+      // a checkpoint, which freezes the memtable the walk is reading.
+      const int at = std::stoi(it->key().substr(3));
+      REQUIRE(engine->Put(Key(at + 1), "new").ok());
+      if (at > 0) REQUIRE(engine->Put(Key(at - 1), "new").ok());
+      REQUIRE(engine->Put(Key(at + 4), "changed").ok());
+      if (at % 10 == 0) REQUIRE(engine->Delete(Key(at + 6)).ok());
+      if (at % 64 == 0) REQUIRE(engine->Checkpoint().ok());
+      REQUIRE(it->Next().ok());
+    }
+    std::vector<std::string> expected;
+    for (int i = 0; i < 400; i += 2) expected.push_back(Key(i) + "=v" + std::to_string(i));
+    CHECK(seen == expected);
+    // A Prev, then forward again, after all that.
+    REQUIRE(it->SeekForPrev(Key(101)).ok());
+    REQUIRE(it->Valid());
+    CHECK(it->key() == Key(100));
+    REQUIRE(it->Prev().ok());
+    CHECK(it->key() == Key(98));
+    REQUIRE(it->Next().ok());
+    CHECK(it->key() == Key(100));
+    REQUIRE(it->Next().ok());
+    CHECK(it->key() == Key(102));
+    it.reset();
+    REQUIRE(engine->Close().ok());
+  });
+}
+
 TEST_CASE("engine: large values span overflow pages; range reads read only what they need") {
   RunInBoth(1, [](Env& env, const std::string& dir) {
     EngineOptions options = SmallOptions(dir);
