@@ -458,7 +458,7 @@ Status Engine::DoCheckpoint() {
   std::vector<Tree::Change> changes;
   // Ordered a step at a time, letting the executor's other fibers (the clients) run in between.
   if (executor_.InFiber()) frozen->OrderInSteps([this] { executor_.Yield(); });
-  changes.reserve(frozen->keys().size());
+  changes.reserve(frozen->distinct_keys());
   for (const MemKey& key : frozen->keys()) changes.push_back(Tree::Change{key.key(), key.newest->view()});
   Superblock next = superblock_;
   next.generation = superblock_.generation + 1;

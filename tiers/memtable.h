@@ -129,6 +129,7 @@ class Memtable {
 
   uint64_t bytes() const { return bytes_; }
   uint64_t entries() const { return versions_; }
+  uint64_t distinct_keys() const { return keys_; }  // (Keys::size() walks the whole index)
   uint64_t max_seq() const { return max_seq_; }
 
  private:
