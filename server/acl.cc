@@ -428,7 +428,7 @@ bool ChannelAllowed(const AclSelector& selector, std::string_view channel, bool 
 
 AclDenied AclState::CheckSelector(const AclSelector& s, const CommandSpec& spec, int id,
                                   const std::vector<std::string>& args,
-                                  const std::vector<int>& positions, size_t& denied_index) const {
+                                  std::span<const int> positions, size_t& denied_index) const {
   if (!s.all_commands && (spec.flags & kCmdNoAuth) == 0 && !s.allowed[static_cast<size_t>(id)]) {
     auto it = s.first_args.find(id);
     const size_t at = index_->entry(id).parent != nullptr ? 2 : 1;
@@ -463,7 +463,7 @@ AclDenied AclState::CheckSelector(const AclSelector& s, const CommandSpec& spec,
 }
 
 AclDenied AclState::Check(const AclUser& user, const CommandSpec& spec,
-                          const std::vector<std::string>& args, const std::vector<int>& positions,
+                          const std::vector<std::string>& args, std::span<const int> positions,
                           size_t& denied_index) const {
   const int id = index_->IdOf(spec);
   // One error to report: the command when no selector allows it, else the last key or channel
@@ -678,11 +678,11 @@ AclDenied CheckClient(ExecutorState& state, Env& env, const ClientState& client,
   if (user->selectors.size() == 1 && root.all_commands && root.all_keys && root.all_channels) {
     return AclDenied::kNone;  // the common case (the default user): nothing to look at
   }
-  std::vector<int> positions;
+  KeyPositionList positions;
   std::string keys_error;
   if (!Server::KeysOf(spec, args, positions, keys_error)) positions.clear();  // reported later
   size_t denied_index = 0;
-  const AclDenied denied = acl.Check(*user, spec, args, positions, denied_index);
+  const AclDenied denied = acl.Check(*user, spec, args, {positions.data(), positions.size()}, denied_index);
   switch (denied) {
     case AclDenied::kNone: break;
     case AclDenied::kCommand: Log(state, env, client, "command", FullName(spec, parent), client.user); break;

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -132,7 +133,7 @@ class AclState {
   // ACLCheckAllUserCommandPerm: `positions` are the command's key positions. On refusal,
   // `denied_index` is the argument that was refused (key or channel).
   AclDenied Check(const AclUser& user, const CommandSpec& spec, const std::vector<std::string>& args,
-                  const std::vector<int>& positions, size_t& denied_index) const;
+                  std::span<const int> positions, size_t& denied_index) const;
 
   // ACL LIST's line without "user <name> " and GETUSER's parts.
   std::string Describe(const AclUser& user) const;
@@ -153,7 +154,7 @@ class AclState {
   void ChangePerm(AclSelector& selector, int id, bool allow) const;
   void SetCategory(AclSelector& selector, uint64_t category, bool allow) const;
   AclDenied CheckSelector(const AclSelector& selector, const CommandSpec& spec, int id,
-                          const std::vector<std::string>& args, const std::vector<int>& positions,
+                          const std::vector<std::string>& args, std::span<const int> positions,
                           size_t& denied_index) const;
 
   std::shared_ptr<const AclCommandIndex> index_;

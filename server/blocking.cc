@@ -26,7 +26,7 @@ using net::ReplyWriter;
 
 BlockedPtr Server::NewBlocked(const CommandSpec& spec, const std::vector<std::string>& args,
                               const ClientState& client, int home, bool single_shard,
-                              std::vector<std::string> lock_ids) {
+                              LockIds lock_ids) {
   auto blocked = std::make_shared<BlockedClient>();
   blocked->spec = &spec;
   blocked->args = args;

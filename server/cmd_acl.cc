@@ -255,11 +255,11 @@ void DryRun(Ctx& ctx) {
   if ((spec->arity > 0 && spec->arity != argc) || argc < -spec->arity) {
     return ctx.reply().Error("ERR wrong number of arguments for '" + FullName(*spec, parent) + "' command");
   }
-  std::vector<int> positions;
+  KeyPositionList positions;
   std::string keys_error;
   if (!Server::KeysOf(*spec, args, positions, keys_error)) positions.clear();
   size_t index = 0;
-  switch (acl.Check(*user, *spec, args, positions, index)) {
+  switch (acl.Check(*user, *spec, args, {positions.data(), positions.size()}, index)) {
     case AclDenied::kNone:
       return ctx.Ok();
     case AclDenied::kCommand:

@@ -437,18 +437,18 @@ void BLPop(Ctx& ctx) { BlockingPop(ctx, /*left=*/true); }
 void BRPop(Ctx& ctx) { BlockingPop(ctx, /*left=*/false); }
 
 std::optional<std::string> LMPopKeys(const std::vector<std::string>& args,
-                                     std::vector<int>& positions) {
+                                     KeyPositionList& positions) {
   return MPopKeyPositions(args, 1, positions);
 }
 
 std::optional<std::string> BLMPopKeys(const std::vector<std::string>& args,
-                                      std::vector<int>& positions) {
+                                      KeyPositionList& positions) {
   return MPopKeyPositions(args, 2, positions);
 }
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]; BLMPOP timeout numkeys ... (`blocking`).
 void MPop(Ctx& ctx, size_t numkeys_at, bool blocking) {
-  std::vector<int> positions;
+  KeyPositionList positions;
   if (auto error = MPopKeyPositions(ctx.args(), numkeys_at, positions)) return ctx.reply().Error(*error);
   const size_t where_at = numkeys_at + positions.size() + 1;
   auto left = ParseEnd(ctx, where_at);

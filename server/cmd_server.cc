@@ -195,7 +195,7 @@ void CommandGetKeys(Ctx& ctx) {
   if (spec == nullptr) {
     return ctx.reply().Error("ERR Invalid number of arguments specified for command");
   }
-  std::vector<int> positions;
+  KeyPositionList positions;
   std::string error;
   if (!Server::KeysOf(*spec, args, positions, error)) return ctx.reply().Error(error);
   if (positions.empty()) return ctx.reply().Error("ERR The command has no key arguments");

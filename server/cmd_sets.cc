@@ -389,7 +389,7 @@ void SDiffStore(Ctx& ctx) {
 
 
 void SInterCard(Ctx& ctx) {
-  std::vector<int> positions;
+  KeyPositionList positions;
   std::optional<std::string> error = InterCardKeyPositions(ctx.args(), positions);
   TK_ASSERT_MSG(!error, "the dispatcher checked numkeys");
   const size_t end = 2 + positions.size();

@@ -613,17 +613,17 @@ void BZPopMin(Ctx& ctx) { BlockingPopCommand(ctx, false); }
 void BZPopMax(Ctx& ctx) { BlockingPopCommand(ctx, true); }
 
 std::optional<std::string> ZMPopKeys(const std::vector<std::string>& args,
-                                     std::vector<int>& positions) {
+                                     KeyPositionList& positions) {
   return MPopKeyPositions(args, 1, positions);
 }
 std::optional<std::string> BZMPopKeys(const std::vector<std::string>& args,
-                                      std::vector<int>& positions) {
+                                      KeyPositionList& positions) {
   return MPopKeyPositions(args, 2, positions);
 }
 
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]; BZMPOP timeout numkeys ... (`blocking`).
 void MPop(Ctx& ctx, size_t numkeys_at, bool blocking) {
-  std::vector<int> positions;
+  KeyPositionList positions;
   if (auto error = MPopKeyPositions(ctx.args(), numkeys_at, positions)) return ctx.reply().Error(*error);
   const size_t where_at = numkeys_at + positions.size() + 1;
   bool max = false;

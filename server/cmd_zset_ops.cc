@@ -187,7 +187,7 @@ double Combine(Aggregate aggregate, double a, double b) {
 // The key positions of ZUNION/ZINTER/ZDIFF (numkeys at 1), their STORE forms (at 2, destination
 // at 1) and ZINTERCARD, with Redis's errors.
 std::optional<std::string> SetOpKeys(const std::vector<std::string>& args, size_t numkeys_at,
-                                     std::vector<int>& positions) {
+                                     KeyPositionList& positions) {
   int64_t numkeys = 0;
   if (args.size() <= numkeys_at || !ParseInt64(args[numkeys_at], numkeys)) {
     return "ERR value is not an integer or out of range";
@@ -201,11 +201,11 @@ std::optional<std::string> SetOpKeys(const std::vector<std::string>& args, size_
   return std::nullopt;
 }
 std::optional<std::string> SetOpReadKeys(const std::vector<std::string>& args,
-                                         std::vector<int>& positions) {
+                                         KeyPositionList& positions) {
   return SetOpKeys(args, 1, positions);
 }
 std::optional<std::string> SetOpStoreKeys(const std::vector<std::string>& args,
-                                          std::vector<int>& positions) {
+                                          KeyPositionList& positions) {
   return SetOpKeys(args, 2, positions);
 }
 
@@ -257,7 +257,7 @@ Result<Scored> Compute(Ctx& ctx, SetOp op, const std::vector<std::string>& keys,
 
 // ZUNION/ZINTER/ZDIFF [STORE]: numkeys at `numkeys_at`, destination at 1 when it is 2.
 void SetOpCommand(Ctx& ctx, SetOp op, size_t numkeys_at, std::string_view event) {
-  std::vector<int> positions;
+  KeyPositionList positions;
   if (auto error = SetOpKeys(ctx.args(), numkeys_at, positions)) return ctx.reply().Error(*error);
   const bool store = numkeys_at == 2;
   std::vector<std::string> keys;
@@ -305,7 +305,7 @@ void ZDiffStore(Ctx& ctx) { SetOpCommand(ctx, SetOp::kDiff, 2, "zdiffstore"); }
 
 // ZINTERCARD numkeys key [key ...] [LIMIT limit].
 void ZInterCard(Ctx& ctx) {
-  std::vector<int> positions;
+  KeyPositionList positions;
   if (auto error = InterCardKeyPositions(ctx.args(), positions)) return ctx.reply().Error(*error);
   const size_t end = 2 + positions.size();
   uint64_t limit = 0;

@@ -67,7 +67,7 @@ uint64_t CommandSpec::Categories() const {
 }
 
 std::optional<std::string> InterCardKeyPositions(const std::vector<std::string>& args,
-                                                 std::vector<int>& positions) {
+                                                 KeyPositionList& positions) {
   int64_t numkeys = 0;
   if (args.size() < 2 || !ParseInt64(args[1], numkeys) || numkeys < 1) {
     return "ERR numkeys should be greater than 0";
@@ -80,7 +80,7 @@ std::optional<std::string> InterCardKeyPositions(const std::vector<std::string>&
 }
 
 std::optional<std::string> MPopKeyPositions(const std::vector<std::string>& args,
-                                            size_t numkeys_at, std::vector<int>& positions) {
+                                            size_t numkeys_at, KeyPositionList& positions) {
   int64_t numkeys = 0;
   if (args.size() <= numkeys_at || !ParseInt64(args[numkeys_at], numkeys) || numkeys < 1) {
     return "ERR numkeys should be greater than 0";

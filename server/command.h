@@ -18,6 +18,8 @@
 // lesson is that the hop count per command is what limits a shard-per-core server.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -89,21 +91,23 @@ struct KeySpec {
   int last = 0;
   int step = 1;
 };
+// A command's key positions (argument indexes); inline up to 8, the common case allocates nothing.
+using KeyPositionList = boost::container::small_vector<int, 8>;
 // For commands whose key positions depend on the arguments (numkeys, STORE destinations):
 // appends the positions to `positions`, or returns the error to reply with instead of running
 // the command (e.g. "ERR numkeys can't be greater than number of arguments" ... in Redis's words).
 using KeysFn = std::optional<std::string> (*)(const std::vector<std::string>& args,
-                                              std::vector<int>& positions);
+                                              KeyPositionList& positions);
 
 // SINTERCARD / ZINTERCARD numkeys key [key ...] [LIMIT limit]: the keys, or numkeys's error in
 // Redis's words.
 std::optional<std::string> InterCardKeyPositions(const std::vector<std::string>& args,
-                                                 std::vector<int>& positions);
+                                                 KeyPositionList& positions);
 // The keys of the *MPOP commands (LMPOP, BLMPOP, ZMPOP, BZMPOP): `numkeys` at `numkeys_at`, the
 // keys after it, then at least the LEFT|RIGHT or MIN|MAX argument. The errors Redis gives before
 // it looks at any key: "ERR numkeys should be greater than 0", "ERR syntax error".
 std::optional<std::string> MPopKeyPositions(const std::vector<std::string>& args,
-                                            size_t numkeys_at, std::vector<int>& positions);
+                                            size_t numkeys_at, KeyPositionList& positions);
 
 using Handler = void (*)(Ctx& ctx);
 

@@ -10,55 +10,21 @@
 // FLUSHALL, SWAPDB): it waits for every key lock before it and holds off every one after it.
 // Locks belong to requests, not fibers: the coordinator on one executor may lock keys on another
 // shard and release them later with a message.
+// The table itself is core/key_locks.h (ids are 64-bit hashes of the keys).
 // Rejected: shared (read) locks. Reads of one key are served in order anyway (the key's
 // commands run one at a time); readers of different keys never contend; a read/write split
 // would cost a second table lookup on every command for a gain only on hot-key reads inside
 // multi-key commands.
 #pragma once
 
-#include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_set>
-#include <vector>
 
-#include "core/executor.h"
+#include "core/key_locks.h"
 
 namespace tierkv::server {
 
-// The lock table's name of `key` in database `db`.
+// The name of `key` in database `db` in the per-executor tables of watched and blocked keys.
 std::string LockId(int db, std::string_view key);
-
-class KeyLockTable {
- public:
-  explicit KeyLockTable(Executor& executor) : executor_(executor) {}
-  ~KeyLockTable();
-  KeyLockTable(const KeyLockTable&) = delete;
-  KeyLockTable& operator=(const KeyLockTable&) = delete;
-
-  // Locks every id in `ids` (no duplicates), or the whole shard when `whole_shard`, after every
-  // earlier request. Suspends uninterruptibly: a request, once made, is always granted, so that
-  // the caller's unlock always matches it. Must run on the table's executor.
-  void Lock(const std::vector<std::string>& ids, bool whole_shard = false);
-  // Releases what the matching Lock took and grants waiting requests in order. Never suspends.
-  void Unlock(const std::vector<std::string>& ids, bool whole_shard = false);
-
-  bool IsLocked(std::string_view id) const { return whole_shard_ || held_.contains(std::string(id)); }
-  size_t waiting() const { return queue_.size(); }
-
- private:
-  struct Request {
-    const std::vector<std::string>* ids;
-    bool whole_shard;
-    Completion granted;
-  };
-  bool CanGrant(const std::vector<std::string>& ids, bool whole_shard) const;
-  void Grant(const std::vector<std::string>& ids, bool whole_shard);
-
-  Executor& executor_;
-  std::unordered_set<std::string> held_;
-  bool whole_shard_ = false;
-  std::deque<Request*> queue_;  // FIFO; each request lives on its waiting fiber's stack
-};
 
 }  // namespace tierkv::server

@@ -16,8 +16,6 @@ namespace {
 // The lock table's name of a key: the key alone, whatever the database. Two databases' keys of
 // one name share a lock (harmless: it only serialises them), and a queued SELECT, MOVE or
 // COPY ... DB inside MULTI cannot reach a key the transaction did not lock.
-const std::string& KeyLockId(const std::string& key) { return key; }
-
 // Redis cuts user text in error replies at 128 bytes ("%.128s").
 std::string Cut(std::string_view text) { return std::string(text.substr(0, 128)); }
 
@@ -158,7 +156,7 @@ const CommandSpec* Server::Find(const std::vector<std::string>& args,
 }
 
 bool Server::KeyPositions(const CommandSpec& spec, const std::vector<std::string>& args,
-                          std::vector<int>& positions, ReplyWriter& reply) {
+                          KeyPositionList& positions, ReplyWriter& reply) {
   std::string error;
   if (KeysOf(spec, args, positions, error)) return true;
   reply.Error(error);
@@ -166,7 +164,7 @@ bool Server::KeyPositions(const CommandSpec& spec, const std::vector<std::string
 }
 
 bool Server::KeysOf(const CommandSpec& spec, const std::vector<std::string>& args,
-                    std::vector<int>& positions, std::string& error) {
+                    KeyPositionList& positions, std::string& error) {
   positions.clear();
   if (spec.keys_fn != nullptr) {
     if (std::optional<std::string> failed = spec.keys_fn(args, positions)) {
@@ -182,13 +180,15 @@ bool Server::KeysOf(const CommandSpec& spec, const std::vector<std::string>& arg
   return true;
 }
 
-Server::LockPlan Server::PlanLocks(const std::vector<std::pair<int, std::string>>& keys) {
-  std::map<int, std::vector<std::string>> by_shard;
-  for (const auto& [shard, id] : keys) {
-    std::vector<std::string>& ids = by_shard[shard];
-    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-  }
-  return LockPlan(by_shard.begin(), by_shard.end());
+void Server::AddLock(LockPlan& plan, std::string_view key) {
+  const int shard = shards_.OwnerOf(key);
+  auto it = std::find_if(plan.begin(), plan.end(), [shard](const ShardLocks& s) { return s.shard >= shard; });
+  if (it == plan.end() || it->shard != shard) it = plan.insert(it, ShardLocks{shard, {}});
+  it->ids.push_back(LockIdOf(key));
+}
+
+void Server::FinishPlan(LockPlan& plan) {
+  for (ShardLocks& shard : plan) DedupLockIds(shard.ids);
 }
 
 void Server::LockAll(const LockPlan& plan, bool whole) {
@@ -298,14 +298,14 @@ Server::DispatchResult Server::Dispatch(const CommandSpec& spec, ClientState& cl
                                         std::vector<std::string>& args, ReplyWriter& reply,
                                         bool locked) {
   DispatchResult result;
-  std::vector<int> positions;
+  KeyPositionList positions;
   if (!KeyPositions(spec, args, positions, reply)) return result;
   const int here = env_.CurrentExecutor().index();
   if (positions.empty()) {
     LockPlan plan;
     const bool whole = !locked && (spec.flags & kCmdWholeShards) != 0;
     if (whole) {
-      for (int i = 0; i < shards_.size(); i++) plan.emplace_back(i, std::vector<std::string>{});
+      for (int i = 0; i < shards_.size(); i++) plan.push_back(ShardLocks{i, {}});
       LockAll(plan, true);
     }
     RunResult run = RunHere(spec, args, reply, client.db, &client);
@@ -314,28 +314,23 @@ Server::DispatchResult Server::Dispatch(const CommandSpec& spec, ClientState& cl
     result.close = run.close;
     return result;
   }
-  std::vector<std::pair<int, std::string>> keys;
-  keys.reserve(positions.size());
-  bool one_shard = true;
-  for (int position : positions) {
-    const std::string& key = args[static_cast<size_t>(position)];
-    keys.emplace_back(shards_.OwnerOf(key), KeyLockId(key));
-    one_shard = one_shard && keys.back().first == keys.front().first;
-  }
-  LockPlan plan = PlanLocks(keys);
+  LockPlan plan;
+  for (int position : positions) AddLock(plan, args[static_cast<size_t>(position)]);
+  FinishPlan(plan);
+  const bool one_shard = plan.size() == 1;
   const bool may_block = !locked && (spec.flags & kCmdBlocking) != 0;
   auto parked = [&](const Ctx::BlockRequest& request, const BlockedPtr& blocked) {
     result.blocked = blocked;
     result.deadline = request.deadline;
     result.on_timeout = request.on_timeout;
   };
-  if (!one_shard || plan.front().first == here) {
+  if (!one_shard || plan.front().shard == here) {
     // Multi-shard commands run here and reach the owners with Ctx::On; a local one runs here too.
     if (!locked) LockAll(plan, false);
     RunResult run = RunHere(spec, args, reply, client.db, nullptr, may_block);
     if (run.block) {  // parked before the locks go: no change of the keys can be missed
       BlockedPtr blocked = NewBlocked(spec, args, client, here, one_shard,
-                                      one_shard ? plan.front().second : std::vector<std::string>{});
+                                      one_shard ? plan.front().ids : LockIds{});
       ParkEverywhere(blocked, run.block->keys);
       parked(*run.block, blocked);
     }
@@ -351,13 +346,13 @@ Server::DispatchResult Server::Dispatch(const CommandSpec& spec, ClientState& cl
     BlockedPtr blocked;
     DurabilityNeeds durability;
   };
-  const int owner = plan.front().first;
+  const int owner = plan.front().shard;
   Result<Remote> remote = shards_.RunOn<Remote>(
       owner,
       [this, &spec, &args, &plan, &client, locked, may_block, here](Shard&) -> Result<Remote> {
         Remote done;
         ReplyWriter writer(done.out, client.protocol);
-        const std::vector<std::string>& ids = plan.front().second;
+        const LockIds& ids = plan.front().ids;
         if (!locked) local().locks.Lock(ids);
         RunResult run = RunHere(spec, args, writer, client.db, nullptr, may_block);
         if (run.block) {
@@ -483,7 +478,7 @@ AfterReply Server::ExecuteCommand(ClientState& client, std::vector<std::string>&
       client.multi_failed = true;
       return AfterReply::kKeepOpen;
     }
-    std::vector<int> positions;
+    KeyPositionList positions;
     if (!KeyPositions(spec, args, positions, reply)) {
       client.multi_failed = true;
       return AfterReply::kKeepOpen;
@@ -588,7 +583,7 @@ void Server::Exec(ClientState& client, ReplyWriter& reply) {
     return;
   }
   // Lock every key of the queue and every watched key, once, in shard order.
-  std::vector<std::pair<int, std::string>> keys;
+  LockPlan plan;
   std::vector<const CommandSpec*> specs;
   std::vector<const CommandSpec*> parents;
   bool whole = false;
@@ -601,19 +596,16 @@ void Server::Exec(ClientState& client, ReplyWriter& reply) {
     specs.push_back(spec);
     parents.push_back(resolved.parent);
     whole = whole || (spec->flags & kCmdWholeShards) != 0;
-    std::vector<int> positions;
+    KeyPositionList positions;
     if (!KeyPositions(*spec, args, positions, ignored)) continue;
-    for (int position : positions) {
-      const std::string& key = args[static_cast<size_t>(position)];
-      keys.emplace_back(shards_.OwnerOf(key), KeyLockId(key));
-    }
+    for (int position : positions) AddLock(plan, args[static_cast<size_t>(position)]);
   }
-  for (const auto& [db, key] : client.watched) keys.emplace_back(shards_.OwnerOf(key), KeyLockId(key));
-  LockPlan plan;
+  for (const auto& [db, key] : client.watched) AddLock(plan, key);
   if (whole) {
-    for (int i = 0; i < shards_.size(); i++) plan.emplace_back(i, std::vector<std::string>{});
+    plan.clear();
+    for (int i = 0; i < shards_.size(); i++) plan.push_back(ShardLocks{i, {}});
   } else {
-    plan = PlanLocks(keys);
+    FinishPlan(plan);
   }
   LockAll(plan, whole);
   if (client.watch_flag && client.watch_flag->load()) {

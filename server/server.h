@@ -98,7 +98,7 @@ struct BlockedClient {
   // All keys on one shard: that shard's owner re-runs the command itself when a key changes
   // (lock_ids are its locks). Else the owner only wakes the home, which re-runs it.
   bool single_shard = true;
-  std::vector<std::string> lock_ids;
+  LockIds lock_ids;
   std::atomic<bool> claimed{false};
   std::atomic<bool> abandoned{false};  // the home stopped waiting (deadline or disconnect)
   enum class Wake { kServed, kRetry, kTimedOut };
@@ -191,7 +191,7 @@ class Server {
   // The key positions of a command; false with Redis's error text in `error` when they cannot be
   // found (a bad numkeys).
   static bool KeysOf(const CommandSpec& spec, const std::vector<std::string>& args,
-                     std::vector<int>& positions, std::string& error);
+                     KeyPositionList& positions, std::string& error);
 
   // Runs fn(state of executor i) on each executor, one after another in index order (so callers
   // may gather into their own variables). Suspends, uninterruptibly.
@@ -260,7 +260,7 @@ class Server {
   Resolved Resolve(std::vector<std::string>& args, net::ReplyWriter& reply);
   // The key positions of a resolved command; false (error written) when they cannot be found.
   bool KeyPositions(const CommandSpec& spec, const std::vector<std::string>& args,
-                    std::vector<int>& positions, net::ReplyWriter& reply);
+                    KeyPositionList& positions, net::ReplyWriter& reply);
   struct DispatchResult {
     bool close = false;  // QUIT
     // Set when the command parked the client (Ctx::Block): wait with WaitBlocked.
@@ -290,7 +290,7 @@ class Server {
   // A parked client for `request` of the command `spec args` of `client`.
   BlockedPtr NewBlocked(const CommandSpec& spec, const std::vector<std::string>& args,
                         const ClientState& client, int home, bool single_shard,
-                        std::vector<std::string> lock_ids);
+                        LockIds lock_ids);
   // Adds `blocked` to the wait lists of those of `keys` this executor owns. Under their locks.
   void Park(const BlockedPtr& blocked, const std::vector<std::string>& keys);
   // The same for every key, on each key's owner. Suspends (under the command's locks).
@@ -304,10 +304,16 @@ class Server {
                    net::ReplyWriter& reply, DispatchResult parked);
   void WakeHome(const BlockedPtr& blocked, BlockedClient::Wake wake);
   // Locks the ids of each shard (shard order) / unlocks them. `whole`: every shard as a whole.
-  using LockPlan = std::vector<std::pair<int, std::vector<std::string>>>;
+  struct ShardLocks {
+    int shard;
+    LockIds ids;
+  };
+  using LockPlan = boost::container::small_vector<ShardLocks, 2>;  // ascending shards
   void LockAll(const LockPlan& plan, bool whole);
   void UnlockAll(const LockPlan& plan, bool whole);
-  LockPlan PlanLocks(const std::vector<std::pair<int, std::string>>& keys);
+  // Adds the lock of `key` (on its owner) to `plan`; FinishPlan removes repeated ids.
+  void AddLock(LockPlan& plan, std::string_view key);
+  static void FinishPlan(LockPlan& plan);
 
   // MULTI/EXEC/DISCARD/WATCH/UNWATCH run here: they need the dispatcher itself.
   void Exec(ClientState& client, net::ReplyWriter& reply);

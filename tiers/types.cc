@@ -214,6 +214,7 @@ TypedStore::TypedStore(Engine& engine, Executor& executor, const Clock& clock)
     : engine_(engine),
       executor_(executor),
       clock_(clock),
+      locks_(executor),
       reclaim_wanted_(executor),
       reclaim_mutex_(executor),
       expire_wakeup_(executor) {
@@ -347,7 +348,7 @@ Result<std::optional<std::string>> TypedStore::Get(int db, std::string_view key)
 
 Status TypedStore::Set(int db, std::string_view key, std::string_view value, int64_t expire_ms) {
   const std::string meta_key = MetaKey(db, key);
-  KeyLock lock(*this, meta_key);
+  KeyLock lock(*this, db, key);
   // The old record's header is all SET needs (type, expiry, version), not its value.
   auto raw = engine_.GetRange(meta_key, 0, kMetaHeader);
   if (!raw) return raw.error();

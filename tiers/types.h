@@ -50,6 +50,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/key_locks.h"
 #include "core/sync.h"
 #include "tiers/engine.h"
 
@@ -302,7 +303,7 @@ class TypedStore {
   Executor& executor_;
   const Clock& clock_;
   uint64_t last_version_ = 0;
-  std::map<std::string, std::shared_ptr<Mutex>> locks_;
+  KeyLockTable locks_;
   FiberHandle reclaimer_;
   Event reclaim_wanted_;
   Mutex reclaim_mutex_;

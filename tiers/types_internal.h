@@ -58,28 +58,22 @@ void Retire(WriteBatch& batch, int db, std::string_view key, uint64_t version);
 
 }  // namespace types_internal
 
-// Serialises commands on one key across their suspensions.
+// Serialises commands on one key (or two: COPY, RENAME) across their suspensions.
 class TypedStore::KeyLock {
  public:
-  KeyLock(TypedStore& store, int db, std::string_view key)
-      : KeyLock(store, types_internal::MetaKey(db, key)) {}
-  // With the key's metadata key already at hand.
-  KeyLock(TypedStore& store, std::string meta_key) : store_(store), id_(std::move(meta_key)) {
-    auto& slot = store_.locks_[id_];
-    if (!slot) slot = std::make_shared<Mutex>(store_.executor_);
-    mutex_ = slot;
-    Status locked = mutex_->Lock(kNoDeadline, /*interruptible=*/false);
-    TK_ASSERT(locked.ok());
+  KeyLock(TypedStore& store, int db, std::string_view key) : KeyLock(store, LockIds{Id(db, key)}) {}
+  KeyLock(TypedStore& store, LockIds ids) : store_(store), ids_(std::move(ids)) {
+    DedupLockIds(ids_);
+    store_.locks_.Lock(ids_);
   }
-  ~KeyLock() {
-    mutex_->Unlock();
-    if (mutex_.use_count() == 2 && !mutex_->locked()) store_.locks_.erase(id_);
-  }
+  ~KeyLock() { store_.locks_.Unlock(ids_); }
+  KeyLock(const KeyLock&) = delete;
+  KeyLock& operator=(const KeyLock&) = delete;
+  static uint64_t Id(int db, std::string_view key) { return LockIdOf(key, static_cast<uint64_t>(db)); }
 
  private:
   TypedStore& store_;
-  std::string id_;
-  std::shared_ptr<Mutex> mutex_;
+  LockIds ids_;
 };
 
 }  // namespace tierkv::tiers

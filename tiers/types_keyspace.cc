@@ -310,10 +310,8 @@ Result<TypedStore::CopyOutcome> TypedStore::CopyKey(int src_db, std::string_view
                                                     std::string_view dst, bool replace,
                                                     bool remove_source) {
   TK_ASSERT(src_db != dst_db || src != dst);
-  // Two key locks: taken in one global order so two copies in opposite directions cannot deadlock.
-  const bool src_first = MetaKey(src_db, src) < MetaKey(dst_db, dst);
-  KeyLock first(*this, src_first ? src_db : dst_db, src_first ? src : dst);
-  KeyLock second(*this, src_first ? dst_db : src_db, src_first ? dst : src);
+  // Both keys at once: two copies in opposite directions cannot deadlock.
+  KeyLock lock(*this, LockIds{KeyLock::Id(src_db, src), KeyLock::Id(dst_db, dst)});
   Metadata meta;
   auto decoded = ReadDecoded(src_db, src, meta);
   if (!decoded) return Err(decoded.error());
