@@ -15,31 +15,37 @@ namespace {
 // A WAL record's framing, at most (the PMem ring aligns records to 64 bytes).
 constexpr uint64_t kWalRecordSlack = 128;
 
-// WAL payload of a batch: u64 first seq | u32 count | per op: u8 kind (1 put, 0 delete) |
-// u32 key length | u32 value length | key | value.
-template <typename T>
-void Append(std::string& out, T value) {
-  out.append(reinterpret_cast<const char*>(&value), sizeof(T));
-}
-
-template <typename T>
-bool Take(std::string_view& in, T& value) {
-  if (in.size() < sizeof(T)) return false;
-  std::memcpy(&value, in.data(), sizeof(T));
-  in.remove_prefix(sizeof(T));
-  return true;
-}
-
 }  // namespace
 
-void WriteBatch::Put(std::string_view key, std::string_view value) {
-  ops_.push_back(Op{std::string(key), std::string(value)});
+WriteBatch::WriteBatch() : rep_(kHeader, '\0') {}
+
+void WriteBatch::Append(uint8_t kind, std::string_view key, std::string_view value) {
+  const auto key_length = static_cast<uint32_t>(key.size());
+  const auto value_length = static_cast<uint32_t>(value.size());
+  char frame[9];
+  frame[0] = static_cast<char>(kind);
+  std::memcpy(frame + 1, &key_length, 4);
+  std::memcpy(frame + 5, &value_length, 4);
+  rep_.reserve(rep_.size() + sizeof(frame) + key.size() + value.size());
+  rep_.append(frame, sizeof(frame));
+  rep_.append(key);
+  rep_.append(value);
+  count_++;
+  std::memcpy(rep_.data() + 8, &count_, 4);
   bytes_ += key.size() + value.size();
+  max_key_size_ = std::max(max_key_size_, key.size());
 }
 
-void WriteBatch::Delete(std::string_view key) {
-  ops_.push_back(Op{std::string(key), std::nullopt});
-  bytes_ += key.size();
+void WriteBatch::Put(std::string_view key, std::string_view value) { Append(1, key, value); }
+
+void WriteBatch::Delete(std::string_view key) { Append(0, key, {}); }
+
+uint64_t WriteBatch::EndSeq(std::string_view payload) {
+  uint64_t seq = 0;
+  uint32_t count = 0;
+  std::memcpy(&seq, payload.data(), 8);
+  std::memcpy(&count, payload.data() + 8, 4);
+  return seq + count;
 }
 
 Engine::Engine(Env& env, EngineOptions options)
@@ -173,26 +179,13 @@ Status Engine::Recover() {
   next_seq_ = superblock_.next_seq;
   uint64_t replayed = 0;
   auto replay = [&](uint64_t lsn, std::string_view payload) -> Status {
-    uint64_t first_seq = 0;
-    uint32_t count = 0;
-    if (!Take(payload, first_seq) || !Take(payload, count)) {
-      return Status(StatusCode::kCorruption, "bad WAL batch at lsn " + std::to_string(lsn));
-    }
-    for (uint32_t i = 0; i < count; i++) {
-      uint8_t kind = 0;
-      uint32_t key_length = 0, value_length = 0;
-      if (!Take(payload, kind) || !Take(payload, key_length) ||
-          !Take(payload, value_length) ||
-          payload.size() < uint64_t{key_length} + value_length) {
-        return Status(StatusCode::kCorruption, "bad WAL batch at lsn " + std::to_string(lsn));
-      }
-      std::string_view key = payload.substr(0, key_length);
-      std::optional<std::string_view> value;
-      if (kind == 1) value = payload.substr(key_length, value_length);
-      active_->Add(first_seq + i, key, value);
-      payload.remove_prefix(key_length + value_length);
-    }
-    next_seq_ = std::max(next_seq_, first_seq + count);
+    Memtable& target = *active_;
+    const bool parsed = WriteBatch::Decode(
+        payload, [&](uint64_t seq, std::string_view key, std::optional<std::string_view> value) {
+          target.Add(seq, key, value, /*replace_above=*/0);  // no snapshots yet
+        });
+    if (!parsed) return Status(StatusCode::kCorruption, "bad WAL batch at lsn " + std::to_string(lsn));
+    next_seq_ = std::max(next_seq_, WriteBatch::EndSeq(payload));
     replayed++;
     return Status::Ok();
   };
@@ -239,17 +232,14 @@ Status Engine::Write(const WriteBatch& batch) {
 
 Result<uint64_t> Engine::WriteUnsynced(const WriteBatch& batch) {
   if (batch.empty()) return uint64_t{0};
-  for (const auto& op : batch.ops_) {
-    if (op.key.size() > kMaxKeySize) {
-      return Err(StatusCode::kInvalidArgument, "key of " + std::to_string(op.key.size()) +
-                                                   " bytes exceeds the " +
-                                                   std::to_string(kMaxKeySize) + "-byte limit");
-    }
+  if (batch.max_key_size() > kMaxKeySize) {
+    return Err(StatusCode::kInvalidArgument, "key of " + std::to_string(batch.max_key_size()) +
+                                                 " bytes exceeds the " +
+                                                 std::to_string(kMaxKeySize) + "-byte limit");
   }
   // A bounded WAL (the PMem ring) must have room for the record: space comes back when a
   // checkpoint removes what it covers, so a fuller log asks for one early.
-  // The payload's size (format above Append) without encoding it: header, per-op framing, bytes.
-  uint64_t record = kWalRecordSlack + 12 + 9 * batch.count() + batch.bytes();
+  const uint64_t record = kWalRecordSlack + batch.payload().size();
   uint64_t wal_capacity = wal_->capacity_bytes();
   if (wal_capacity > 0 && record > wal_capacity / 2) {
     return Err(StatusCode::kInvalidArgument,
@@ -275,18 +265,8 @@ Result<uint64_t> Engine::WriteUnsynced(const WriteBatch& batch) {
   }
   // From here on nothing suspends: the record's LSN and the memtable entries are taken together,
   // so a checkpoint's freeze always sees the memtable hold exactly the records before next_lsn.
-  std::string payload;
-  payload.reserve(record);
-  Append(payload, next_seq_);
-  Append(payload, static_cast<uint32_t>(batch.count()));
-  for (const auto& op : batch.ops_) {
-    Append(payload, static_cast<uint8_t>(op.value ? 1 : 0));
-    Append(payload, static_cast<uint32_t>(op.key.size()));
-    Append(payload, static_cast<uint32_t>(op.value ? op.value->size() : 0));
-    payload += op.key;
-    if (op.value) payload += *op.value;
-  }
-  Result<uint64_t> lsn = wal_->Submit(payload);
+  batch.SetFirstSeq(next_seq_);
+  Result<uint64_t> lsn = wal_->Submit(batch.payload());
   if (!lsn) {
     if (lsn.error().code() == StatusCode::kInvalidArgument) return lsn;  // this record only
     // Durability is unknown: refuse every later write rather than acknowledge what may be lost.
@@ -294,13 +274,20 @@ Result<uint64_t> Engine::WriteUnsynced(const WriteBatch& batch) {
     return Err(failed_);
   }
   Memtable& target = *active_;
-  for (const auto& op : batch.ops_) {
-    rows_->Update(op.key, op.value);
-    target.Add(next_seq_++, op.key,
-               op.value ? std::optional<std::string_view>(*op.value) : std::nullopt);
-  }
+  const uint64_t replace_above = snapshots_->newest();
+  const bool parsed = WriteBatch::Decode(
+      batch.payload(), [&](uint64_t seq, std::string_view key, std::optional<std::string_view> value) {
+        rows_->Update(key, value);
+        target.Add(seq, key, value, replace_above);
+      });
+  TK_ASSERT(parsed);
+  next_seq_ = WriteBatch::EndSeq(batch.payload());
   visible_seq_ = next_seq_ - 1;
-  if (active_->bytes() > options_.memtable_bytes) checkpoint_wanted_.Set();
+  logged_since_freeze_ += batch.payload().size();
+  if (active_->bytes() > options_.memtable_bytes ||
+      logged_since_freeze_ > kLoggedPerMemtable * options_.memtable_bytes) {
+    checkpoint_wanted_.Set();
+  }
   return lsn;
 }
 
@@ -319,8 +306,20 @@ uint64_t Engine::unsynced_lsn() const {
   return wal_->done_lsn() >= last ? 0 : last;
 }
 
+Snapshot::Snapshot(uint64_t seq, std::shared_ptr<const Version> version,
+                   std::shared_ptr<LiveSnapshots> live)
+    : seq_(seq), version_(std::move(version)), live_(std::move(live)) {
+  live_->seqs[seq_]++;
+}
+
+Snapshot::~Snapshot() {
+  auto it = live_->seqs.find(seq_);
+  TK_ASSERT(it != live_->seqs.end() && it->second > 0);
+  if (--it->second == 0) live_->seqs.erase(it);
+}
+
 std::shared_ptr<const Snapshot> Engine::CurrentSnapshot() {
-  return std::shared_ptr<const Snapshot>(new Snapshot(visible_seq_, version_));
+  return std::shared_ptr<const Snapshot>(new Snapshot(visible_seq_, version_, snapshots_));
 }
 
 std::shared_ptr<const Snapshot> Engine::GetSnapshot() { return CurrentSnapshot(); }
@@ -341,6 +340,9 @@ Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64
     if (offset >= value.size()) return std::string();
     return std::string(value.substr(offset, length));
   };
+  // The active memtable is looked at next (on a cache miss) or written next (a read before a
+  // write): its index slot loads while the row cache is probed.
+  version.active->Prefetch(key);
   // At the current state a cached entry is the newest value (tiers/row_cache.h): one probe.
   if (current) {
     if (std::optional<RowCache::Cached> cached = rows_->Find(key)) {
@@ -446,6 +448,7 @@ Status Engine::DoCheckpoint() {
     return removed;
   }
   active_ = std::make_shared<Memtable>();
+  logged_since_freeze_ = 0;
   // Requests made before the freeze are served by this checkpoint (clearing it earlier let
   // writers finishing their WAL appends request a second, needless checkpoint).
   checkpoint_wanted_.Reset();

@@ -20,7 +20,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,23 +69,68 @@ struct EngineOptions {
   bool background_checkpoints = true;
 };
 
+// Writes applied atomically. The batch is its WAL record's payload (LevelDB's WriteBatch):
+// u64 first sequence number | u32 count | per op: u8 kind (1 put, 0 delete) | u32 key length |
+// u32 value length | key | value, integers in host order. The engine stamps the sequence number
+// when it writes the batch, and recovery reads records with Decode: building and logging a batch
+// is one growing string (a vector of ops with a string per key and value was six allocations
+// for a one-key write, and the WAL payload was encoded from it again).
 class WriteBatch {
  public:
+  WriteBatch();
   void Put(std::string_view key, std::string_view value);
   void Delete(std::string_view key);
-  size_t count() const { return ops_.size(); }
-  bool empty() const { return ops_.empty(); }
-  uint64_t bytes() const { return bytes_; }
+  size_t count() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  uint64_t bytes() const { return bytes_; }  // keys and values
+  size_t max_key_size() const { return max_key_size_; }
+  std::string_view payload() const { return rep_; }
+
+  // Calls fn(seq, key, value or nullopt) for each op of a payload, in order; false when the
+  // payload does not parse (fn may have seen a prefix of its ops).
+  template <typename Fn>
+  static bool Decode(std::string_view payload, Fn&& fn);
+  // The sequence number one past the payload's last op (valid payloads only).
+  static uint64_t EndSeq(std::string_view payload);
 
  private:
   friend class Engine;
-  struct Op {
-    std::string key;
-    MaybeValue value;
-  };
-  std::vector<Op> ops_;
+  static constexpr size_t kHeader = 12;
+  void Append(uint8_t kind, std::string_view key, std::string_view value);
+  void SetFirstSeq(uint64_t seq) const { std::memcpy(rep_.data(), &seq, sizeof(seq)); }
+
+  mutable std::string rep_;  // mutable: the engine stamps the first sequence number
+  uint32_t count_ = 0;
   uint64_t bytes_ = 0;
+  size_t max_key_size_ = 0;
 };
+
+template <typename Fn>
+bool WriteBatch::Decode(std::string_view payload, Fn&& fn) {
+  auto take = [&payload](auto& value) {
+    if (payload.size() < sizeof(value)) return false;
+    std::memcpy(&value, payload.data(), sizeof(value));
+    payload.remove_prefix(sizeof(value));
+    return true;
+  };
+  uint64_t seq = 0;
+  uint32_t count = 0;
+  if (!take(seq) || !take(count)) return false;
+  for (uint32_t i = 0; i < count; i++, seq++) {
+    uint8_t kind = 0;
+    uint32_t key_length = 0, value_length = 0;
+    if (!take(kind) || !take(key_length) || !take(value_length) ||
+        payload.size() < uint64_t{key_length} + value_length) {
+      return false;
+    }
+    std::string_view key = payload.substr(0, key_length);
+    std::optional<std::string_view> value;
+    if (kind == 1) value = payload.substr(key_length, value_length);
+    fn(seq, key, value);
+    payload.remove_prefix(uint64_t{key_length} + value_length);
+  }
+  return true;
+}
 
 struct EngineStats {
   uint64_t visible_seq = 0;
@@ -107,17 +154,27 @@ struct EngineStats {
 struct Version;
 struct FreeList;
 
+// The sequence numbers of the live snapshots, with counts: a write overwrites a memtable version
+// in place only when no live snapshot can see it (Memtable::Add).
+struct LiveSnapshots {
+  std::map<uint64_t, uint32_t> seqs;
+  uint64_t newest() const { return seqs.empty() ? 0 : seqs.rbegin()->first; }
+};
+
 class Snapshot {
  public:
+  ~Snapshot();
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
   uint64_t seq() const { return seq_; }
 
  private:
   friend class Engine;
   friend class EngineIterator;
-  Snapshot(uint64_t seq, std::shared_ptr<const Version> version)
-      : seq_(seq), version_(std::move(version)) {}
+  Snapshot(uint64_t seq, std::shared_ptr<const Version> version, std::shared_ptr<LiveSnapshots> live);
   uint64_t seq_;
   std::shared_ptr<const Version> version_;
+  std::shared_ptr<LiveSnapshots> live_;
 };
 
 class Engine;
@@ -251,6 +308,11 @@ class Engine {
 
   uint64_t next_seq_ = 1;
   uint64_t visible_seq_ = 0;
+  std::shared_ptr<LiveSnapshots> snapshots_ = std::make_shared<LiveSnapshots>();
+  // WAL payload bytes written since the last freeze. Overwrites in place do not grow the
+  // memtable, so the log's growth asks for a checkpoint too (it bounds recovery's replay).
+  uint64_t logged_since_freeze_ = 0;
+  static constexpr uint64_t kLoggedPerMemtable = 4;  // x memtable_bytes
   bool writes_blocked_ = false;
   WaitQueue write_gate_;
   Mutex checkpoint_mutex_;

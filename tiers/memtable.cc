@@ -49,7 +49,8 @@ void Memtable::GrowIndex() {
 MemVersion* Memtable::NewVersion(uint64_t seq, std::optional<std::string_view> value) {
   const size_t size = value ? value->size() : 0;
   void* memory = arena_.allocate(sizeof(MemVersion) + size, alignof(MemVersion));
-  auto* version = new (memory) MemVersion{seq, nullptr, nullptr, static_cast<uint32_t>(size)};
+  auto* version = new (memory)
+      MemVersion{seq, nullptr, nullptr, static_cast<uint32_t>(size), static_cast<uint32_t>(size)};
   if (value) {
     char* bytes = reinterpret_cast<char*>(version + 1);
     if (size > 0) std::memcpy(bytes, value->data(), size);
@@ -58,16 +59,37 @@ MemVersion* Memtable::NewVersion(uint64_t seq, std::optional<std::string_view> v
   return version;
 }
 
-void Memtable::Add(uint64_t seq, std::string_view key, std::optional<std::string_view> value) {
+void Memtable::Add(uint64_t seq, std::string_view key, std::optional<std::string_view> value,
+                   uint64_t replace_above) {
   TK_ASSERT(value.value_or("").size() <= UINT32_MAX && key.size() <= UINT32_MAX);
-  bytes_ += kVersionOverhead + (value ? value->size() : 0);
   max_seq_ = std::max(max_seq_, seq);
-  versions_++;
   if ((keys_ + 1) * 4 > index_.size() * 3) GrowIndex();
   const uint64_t hash = Hash(key);
   IndexSlot& slot = index_[Probe(key, hash)];
-  MemVersion* version = NewVersion(seq, value);
   if (slot.key != nullptr) {
+    MemVersion* head = slot.key->newest;
+    if (head->seq > replace_above && seq > head->seq) {
+      const size_t size = value ? value->size() : 0;
+      replaced_++;
+      if (size <= head->capacity) {
+        char* bytes = reinterpret_cast<char*>(head + 1);
+        if (size > 0) std::memcpy(bytes, value->data(), size);
+        head->seq = seq;
+        head->value = value ? bytes : nullptr;
+        head->size = static_cast<uint32_t>(size);
+        return;
+      }
+      // Too large for its bytes: a new version takes the head's place in the chain (the old
+      // one's arena bytes stay counted until the memtable goes).
+      MemVersion* version = NewVersion(seq, value);
+      bytes_ += kVersionOverhead + size;
+      version->older = head->older;
+      slot.key->newest = version;
+      return;
+    }
+    bytes_ += kVersionOverhead + (value ? value->size() : 0);
+    versions_++;
+    MemVersion* version = NewVersion(seq, value);
     // Versions are applied in sequence order nearly always: this is the chain's head.
     MemVersion** at = &slot.key->newest;
     while (*at != nullptr && (*at)->seq > seq) at = &(*at)->older;
@@ -76,6 +98,9 @@ void Memtable::Add(uint64_t seq, std::string_view key, std::optional<std::string
     *at = version;
     return;
   }
+  bytes_ += kVersionOverhead + (value ? value->size() : 0);
+  versions_++;
+  MemVersion* version = NewVersion(seq, value);
   void* memory = arena_.allocate(sizeof(MemKey) + key.size(), alignof(MemKey));
   auto* entry = new (memory) MemKey();
   entry->head = KeyHead(key);
@@ -87,6 +112,11 @@ void Memtable::Add(uint64_t seq, std::string_view key, std::optional<std::string
   keys_++;
   bytes_ += kKeyOverhead + key.size();
   pending_.push_back(entry);
+}
+
+void Memtable::Prefetch(std::string_view key) const {
+  if (index_.empty()) return;
+  __builtin_prefetch(&index_[Hash(key) & (index_.size() - 1)]);
 }
 
 std::optional<ValueView> Memtable::Get(std::string_view key, uint64_t snapshot) const {

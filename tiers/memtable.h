@@ -2,7 +2,9 @@
 //
 // Each distinct key is one MemKey in the memtable's arena (its bytes right behind it) with the
 // chain of its versions, newest (highest sequence number) first; a reader at snapshot S takes the
-// first version with seq <= S. A delete is a tombstone version. Nothing is ever removed: a
+// first version with seq <= S. A delete is a tombstone version. A write replaces the newest
+// version instead of adding one when no snapshot can see that version (see Add). Keys are never
+// removed: a
 // checkpoint freezes the whole memtable, merges it into the copy-on-write tree, and drops it when
 // no snapshot needs it.
 //
@@ -50,12 +52,13 @@ using MaybeValue = std::optional<std::string>;
 // tombstone.
 using ValueView = std::optional<std::string_view>;
 
-// One version of a key (in the arena; the value's bytes follow it).
+// One version of a key (in the arena; room for `capacity` value bytes follows it).
 struct MemVersion {
   uint64_t seq;
   MemVersion* older;   // the next older version of the same key
   const char* value;   // nullptr: a tombstone
   uint32_t size;
+  uint32_t capacity;
   ValueView view() const {
     return value == nullptr ? ValueView() : ValueView(std::string_view(value, size));
   }
@@ -103,11 +106,19 @@ class Memtable {
   Memtable(const Memtable&) = delete;
   Memtable& operator=(const Memtable&) = delete;
 
-  // `value` nullopt: a tombstone. Each seq is used once.
-  void Add(uint64_t seq, std::string_view key, std::optional<std::string_view> value);
+  // `value` nullopt: a tombstone. Each seq is used once. When the key's newest version has a
+  // seq above `replace_above` (no reader can be at a snapshot that sees it: the engine passes
+  // its newest live snapshot's seq) and `seq` is newer still, the new version takes its place,
+  // in its bytes when the value fits (RocksDB's inplace_update_support): a key overwritten again
+  // and again keeps one version, so the memtable grows with the keys written, not the writes.
+  void Add(uint64_t seq, std::string_view key, std::optional<std::string_view> value,
+           uint64_t replace_above = UINT64_MAX);
   // The newest version of `key` with seq <= snapshot: found (a value, or nullopt for a
   // tombstone) or not present. The view points into the memtable's arena.
   std::optional<ValueView> Get(std::string_view key, uint64_t snapshot) const;
+
+  // Starts loading the index slot `key` hashes to (a read or write of it follows soon).
+  void Prefetch(std::string_view key) const;
 
   // Every key in order (the pending ones join the ordered index first). Its iterators stay valid
   // while keys are added; keys added after the call appear only in later calls' answers.
@@ -129,6 +140,7 @@ class Memtable {
 
   uint64_t bytes() const { return bytes_; }
   uint64_t entries() const { return versions_; }
+  uint64_t replaced() const { return replaced_; }  // versions overwritten in place
   uint64_t distinct_keys() const { return keys_; }  // (Keys::size() walks the whole index)
   uint64_t max_seq() const { return max_seq_; }
 
@@ -155,6 +167,7 @@ class Memtable {
   mutable uint64_t orderings_ = 0;  // times keys() ordered pending keys
   size_t keys_ = 0;
   uint64_t versions_ = 0;
+  uint64_t replaced_ = 0;
   uint64_t bytes_ = 0;
   uint64_t max_seq_ = 0;
 };

@@ -157,6 +157,45 @@ TEST_CASE("engine: a snapshot is a consistent view while writes and checkpoints 
   });
 }
 
+TEST_CASE("engine: overwrites replace memtable versions only when no snapshot can see them") {
+  RunInBoth(1, [](Env& env, const std::string& dir) {
+    EngineOptions options = SmallOptions(dir);
+    options.memtable_bytes = 1 << 20;  // no checkpoint in between
+    options.checkpoint_interval = seconds(3600);
+    auto engine = MustOpen(env, options);
+    REQUIRE(engine->Put("k", "v0000").ok());
+    // No snapshot: a key written again and again keeps one version (values of any length).
+    for (int i = 1; i <= 200; i++) REQUIRE(engine->Put("k", "v" + std::to_string(i * 37 % 1000)).ok());
+    CHECK(engine->stats().memtable_entries == 1);
+    CHECK(engine->Get("k").value() == "v" + std::to_string(200 * 37 % 1000));
+    // A snapshot, held through overwrites of the same length and longer, and a delete.
+    REQUIRE(engine->Put("k", "before").ok());
+    auto snapshot = engine->GetSnapshot();
+    auto iterator = engine->NewIterator(snapshot);
+    for (int i = 0; i < 50; i++) REQUIRE(engine->Put("k", i % 2 ? "after!" : "after, longer").ok());
+    REQUIRE(engine->Delete("k").ok());
+    CHECK(engine->Get("k", snapshot.get()).value() == "before");
+    REQUIRE(iterator->Seek("k").ok());
+    REQUIRE(iterator->Valid());
+    CHECK(iterator->value().value() == "before");
+    CHECK_FALSE(engine->Get("k").value().has_value());
+    // The versions after the snapshot collapsed into one: "before" and the newest.
+    CHECK(engine->stats().memtable_entries == 2);
+    iterator.reset();
+    snapshot.reset();
+    const uint64_t entries = engine->stats().memtable_entries;
+    for (int i = 0; i < 50; i++) REQUIRE(engine->Put("k", "again").ok());
+    CHECK(engine->stats().memtable_entries == entries);
+    CHECK(engine->Get("k").value() == "again");
+    REQUIRE(engine->Close().ok());
+    engine.reset();
+    // Recovery replays every record and ends at the newest value.
+    auto reopened = MustOpen(env, options);
+    CHECK(reopened->Get("k").value() == "again");
+    REQUIRE(reopened->Close().ok());
+  });
+}
+
 TEST_CASE("engine: a forward walk sees its snapshot while keys are written around its position") {
   RunInBoth(1, [](Env& env, const std::string& dir) {
     EngineOptions options = SmallOptions(dir);
