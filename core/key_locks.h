@@ -10,7 +10,7 @@
 // dozen allocations per command with strings in node-based sets and maps.
 #pragma once
 
-#include <boost/container/small_vector.hpp>
+#include "core/small_vector.h"
 
 #include <cstdint>
 #include <deque>

@@ -18,7 +18,7 @@
 // lesson is that the hop count per command is what limits a shard-per-core server.
 #pragma once
 
-#include <boost/container/small_vector.hpp>
+#include "core/small_vector.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -203,7 +203,7 @@ enum NotifyClass : int {
 // Writes are applied at once and made durable by group commit (tiers::Engine::WriteUnsynced);
 // Server::AwaitDurable waits for these before the replies go out, once per pipeline.
 struct DurabilityNeeds {
-  std::vector<uint64_t> lsn;  // by shard index; 0: nothing
+  boost::container::small_vector<uint64_t, 4> lsn;  // by shard index; 0: nothing
 
   // After work ran on `shard`: `unsynced` is its engine's unsynced_lsn() (0: all durable).
   void Note(int shard, uint64_t unsynced) {

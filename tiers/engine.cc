@@ -19,24 +19,31 @@ constexpr uint64_t kWalRecordSlack = 128;
 
 WriteBatch::WriteBatch() : rep_(kHeader, '\0') {}
 
-void WriteBatch::Append(uint8_t kind, std::string_view key, std::string_view value) {
+void WriteBatch::Append(uint8_t kind, std::string_view key, std::string_view value_head,
+                        std::string_view value_tail) {
   const auto key_length = static_cast<uint32_t>(key.size());
-  const auto value_length = static_cast<uint32_t>(value.size());
+  const size_t value_size = value_head.size() + value_tail.size();
+  const auto value_length = static_cast<uint32_t>(value_size);
   char frame[9];
   frame[0] = static_cast<char>(kind);
   std::memcpy(frame + 1, &key_length, 4);
   std::memcpy(frame + 5, &value_length, 4);
-  rep_.reserve(rep_.size() + sizeof(frame) + key.size() + value.size());
+  rep_.reserve(rep_.size() + sizeof(frame) + key.size() + value_size);
   rep_.append(frame, sizeof(frame));
   rep_.append(key);
-  rep_.append(value);
+  rep_.append(value_head);
+  rep_.append(value_tail);
   count_++;
   std::memcpy(rep_.data() + 8, &count_, 4);
-  bytes_ += key.size() + value.size();
+  bytes_ += key.size() + value_size;
   max_key_size_ = std::max(max_key_size_, key.size());
 }
 
 void WriteBatch::Put(std::string_view key, std::string_view value) { Append(1, key, value); }
+
+void WriteBatch::Put(std::string_view key, std::string_view value_head, std::string_view value_tail) {
+  Append(1, key, value_head, value_tail);
+}
 
 void WriteBatch::Delete(std::string_view key) { Append(0, key, {}); }
 

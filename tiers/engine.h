@@ -79,6 +79,8 @@ class WriteBatch {
  public:
   WriteBatch();
   void Put(std::string_view key, std::string_view value);
+  // Put of the value value_head + value_tail (a record's header and body, without joining them).
+  void Put(std::string_view key, std::string_view value_head, std::string_view value_tail);
   void Delete(std::string_view key);
   size_t count() const { return count_; }
   bool empty() const { return count_ == 0; }
@@ -96,7 +98,8 @@ class WriteBatch {
  private:
   friend class Engine;
   static constexpr size_t kHeader = 12;
-  void Append(uint8_t kind, std::string_view key, std::string_view value);
+  void Append(uint8_t kind, std::string_view key, std::string_view value_head,
+              std::string_view value_tail = {});
   void SetFirstSeq(uint64_t seq) const { std::memcpy(rep_.data(), &seq, sizeof(seq)); }
 
   mutable std::string rep_;  // mutable: the engine stamps the first sequence number

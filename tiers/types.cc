@@ -31,7 +31,9 @@ constexpr size_t kReclaimPerPass = 64 * 1024;  // subkeys deleted per pass befor
 }  // namespace
 
 void types_internal::PutBE(std::string& out, uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; i--) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+  char be[8];
+  for (int i = 0; i < bytes; i++) be[i] = static_cast<char>(value >> (8 * (bytes - 1 - i)));
+  out.append(be, static_cast<size_t>(bytes));
 }
 uint64_t types_internal::GetBE(std::string_view in, size_t offset, int bytes) {
   uint64_t value = 0;
@@ -51,8 +53,15 @@ std::string KeyPrefix(char tag, int db, std::string_view key) {
 }  // namespace
 
 std::string types_internal::MetaKey(int db, std::string_view key) {
-  std::string out = KeyPrefix('M', db, key);
-  out += key;
+  // One allocation of the final size (the hot path of every command: built byte by byte it
+  // showed in profiles).
+  const uint16_t slot = KeySlot(key);
+  std::string out(4 + key.size(), '\0');
+  out[0] = 'M';
+  out[1] = static_cast<char>(slot >> 8);
+  out[2] = static_cast<char>(slot & 0xff);
+  out[3] = static_cast<char>(db);
+  if (!key.empty()) std::memcpy(out.data() + 4, key.data(), key.size());
   return out;
 }
 
@@ -118,23 +127,23 @@ std::string ExpiryKey(int64_t expire_ms, int db, std::string_view key) {
   return out;
 }
 
-// The record of `meta` with `value` as its string value (meta.value is ignored).
-std::string EncodeMeta(const Metadata& meta, std::string_view value) {
-  std::string out;
-  out.reserve(41 + value.size());
-  out.push_back(static_cast<char>(meta.type));
-  PutBE(out, static_cast<uint64_t>(meta.expire_ms), 8);
-  PutBE(out, meta.version, 8);
-  PutBE(out, meta.size, 8);
-  PutBE(out, meta.head, 8);
-  PutBE(out, meta.tail, 8);
-  out += value;
+constexpr size_t kMetaHeader = 41;
+
+// The record of `meta` is this header, then its string value (meta.value, or the value given).
+std::array<char, kMetaHeader> MetaHeader(const Metadata& meta) {
+  std::array<char, kMetaHeader> out;
+  out[0] = static_cast<char>(meta.type);
+  size_t at = 1;
+  for (uint64_t field : {static_cast<uint64_t>(meta.expire_ms), meta.version, meta.size, meta.head,
+                         meta.tail}) {
+    for (int i = 7; i >= 0; i--) out[at++] = static_cast<char>(field >> (8 * i));
+  }
   return out;
 }
 
-std::string EncodeMeta(const Metadata& meta) { return EncodeMeta(meta, meta.value); }
-
-constexpr size_t kMetaHeader = 41;
+std::string_view View(const std::array<char, kMetaHeader>& header) {
+  return {header.data(), header.size()};
+}
 
 }  // namespace
 
@@ -275,7 +284,7 @@ void TypedStore::PutMeta(WriteBatch& batch, int db, std::string_view key, const 
     batch.Delete(MetaKey(db, key));  // an empty collection does not exist
     DropExpiry(batch, db, key, meta.expire_ms);
   } else {
-    batch.Put(MetaKey(db, key), EncodeMeta(meta));
+    batch.Put(MetaKey(db, key), View(MetaHeader(meta)), meta.value);
     // Rewritten on every write of a key with an expiry: the index stays in step whoever changed
     // the expiry (a Put of the same record is harmless).
     if (meta.expire_ms > 0) PutExpiry(batch, db, key, meta.expire_ms);
@@ -363,7 +372,7 @@ Status TypedStore::Set(int db, std::string_view key, std::string_view value, int
   meta.type = RedisType::kString;
   meta.expire_ms = expire_ms;
   meta.size = value.size();
-  batch.Put(meta_key, EncodeMeta(meta, value));
+  batch.Put(meta_key, View(MetaHeader(meta)), value);
   if (expire_ms > 0) PutExpiry(batch, db, key, expire_ms);  // as PutMeta
   return Commit(batch);
 }
