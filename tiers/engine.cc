@@ -284,7 +284,6 @@ Result<uint64_t> Engine::WriteUnsynced(const WriteBatch& batch) {
   const uint64_t replace_above = snapshots_->newest();
   const bool parsed = WriteBatch::Decode(
       batch.payload(), [&](uint64_t seq, std::string_view key, std::optional<std::string_view> value) {
-        rows_->Update(key, value);
         target.Add(seq, key, value, replace_above);
       });
   TK_ASSERT(parsed);
@@ -347,26 +346,25 @@ Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64
     if (offset >= value.size()) return std::string();
     return std::string(value.substr(offset, length));
   };
-  // The active memtable is looked at next (on a cache miss) or written next (a read before a
-  // write): its index slot loads while the row cache is probed.
-  version.active->Prefetch(key);
-  // At the current state a cached entry is the newest value (tiers/row_cache.h): one probe.
-  if (current) {
-    if (std::optional<RowCache::Cached> cached = rows_->Find(key)) {
-      if (!cached->present) return std::nullopt;
-      return clip(cached->value);
-    }
-  }
-  // A key a memtable holds was just written or read: cached without the doorkeeper (a row cache
-  // hit is two cache misses, a memtable's index, node, key and value four).
+  // The memtables hold the newest versions and shadow the row cache (tiers/row_cache.h: it
+  // caches the tree's answers only), so they are looked at first; the row cache's slot loads
+  // meanwhile. A read before a write (SET reads the old header) leaves the memtable's slot and
+  // key in the CPU cache for the write.
+  if (current) rows_->Prefetch(key);
   auto from_memtable = [&](const std::optional<std::string_view>& found) -> std::optional<std::string> {
-    if (current) rows_->Insert(key, found, /*admit=*/true);
     if (!found) return std::nullopt;
     return clip(*found);
   };
   if (auto found = version.active->Get(key, seq)) return from_memtable(*found);
   for (const auto& memtable : version.frozen) {
     if (auto found = memtable->Get(key, seq)) return from_memtable(*found);
+  }
+  // At the current state a cached entry of a key no memtable holds is the tree's newest value.
+  if (current) {
+    if (std::optional<RowCache::Cached> cached = rows_->Find(key)) {
+      if (!cached->present) return std::nullopt;
+      return clip(cached->value);
+    }
   }
   const uint64_t writes_before = next_seq_;
   auto value = tree_->Get(pin->tree->tree, key, offset, length);
@@ -501,6 +499,18 @@ Status Engine::DoCheckpoint() {
   // The pages the new tree no longer uses are free once the old tree and all older ones are
   // unreferenced (old->tree is alive here, so its entry starts live).
   free_list_->entries.push_back(FreeList::Entry{old->tree->generation, std::move(merged->freed)});
+  // The row cache's entries of the keys this memtable held are stale once it stops shadowing
+  // them: they take its newest values first. Other fibers may run between steps: while the
+  // memtable is in the version no read caches a key it holds (it answers them), and a read that
+  // suspended in the tree caches nothing if anything was written meanwhile.
+  size_t since_yield = 0;
+  for (const Tree::Change& change : changes) {
+    rows_->Update(change.key, change.value);
+    if (++since_yield == Memtable::kOrderStep && executor_.InFiber()) {
+      since_yield = 0;
+      executor_.Yield();
+    }
+  }
   std::vector<std::shared_ptr<const Memtable>> still_frozen;
   for (const auto& memtable : version_->frozen) {
     if (memtable != frozen) still_frozen.push_back(memtable);

@@ -76,6 +76,10 @@ size_t RowCache::Probe(std::string_view key, uint64_t hash) const {
   }
 }
 
+void RowCache::Prefetch(std::string_view key) const {
+  if (entries_ > 0) __builtin_prefetch(&slots_[Hash(key) & (slots_.size() - 1)]);
+}
+
 std::optional<RowCache::Cached> RowCache::Find(std::string_view key) {
   if (entries_ > 0) {
     const Slot& slot = slots_[Probe(key, Hash(key))];

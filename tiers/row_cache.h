@@ -3,13 +3,16 @@
 // descent (RocksDB's row cache). A descent costs a binary search per level over entries whose
 // keys live on the heap, which is a cache miss per comparison: it was half of a GET's CPU time.
 //
-// Consistency (engine.cc keeps it): an entry always holds the key's newest value, so a reader of
-// the current state looks here first, before the memtables. A write to a cached key replaces the
-// entry's value (write-through) before any reader can look; a read fills the cache with the
-// tree's answer at the current snapshot when no write at all happened while it read the tree,
-// where it may have suspended, or with a memtable's newest version. Readers of older snapshots
-// do not use it.
-//
+// Consistency (engine.cc keeps it): the cache is exclusive of the memtables. A reader of the
+// current state looks in the memtables first (they hold the newest versions of every key written
+// since the last checkpoint) and here only for keys none of them holds, so an entry needs to be
+// the newest value only of keys no memtable holds. Writes do not touch the cache. A read fills it
+// with the tree's answer at the current snapshot when no write at all happened while it read the
+// tree, where it may have suspended. When a checkpoint has merged a frozen memtable into the tree
+// and before it drops that memtable from the version, every cached key the memtable held takes
+// the memtable's newest value. Readers of older snapshots do not use the cache. Before, the cache
+// was written through by every write and filled by memtable reads: a pipelined SET paid the
+// cache's two misses on top of the memtable's, and every key lived in both.
 // Layout: an open-addressing table of (hash, entry) slots with linear probing, and each entry one
 // allocation holding its key and value bytes: a hit costs about two cache misses (the slot, the
 // entry), where std::unordered_map over a list cost four (bucket, node, key string, list node),
@@ -22,8 +25,7 @@
 // a bitset of 16 bits per entry the cache can hold, cleared when an eighth of its bits are set.
 // Random reads over data much larger than the cache almost never read a key twice: caching each
 // answer evicted another entry per read for a hit ratio of 0.5% (a sixth of a tiered GET's CPU
-// time went to eviction); hot keys get in on their second read. A memtable's answer skips the
-// doorkeeper (the key was just written). Writes to cached keys still write through.
+// time went to eviction); hot keys get in on their second read.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +58,8 @@ class RowCache {
   };
   // The cached answer, or nullopt when the key is not cached.
   std::optional<Cached> Find(std::string_view key);
+  // Starts loading the slot `key` hashes to (a Find follows soon).
+  void Prefetch(std::string_view key) const;
   // Caches the answer for `key` (replacing any entry), evicting as needed; a key not cached yet
   // gets in only past the doorkeeper, unless `admit`.
   void Insert(std::string_view key, std::optional<std::string_view> value, bool admit = false);

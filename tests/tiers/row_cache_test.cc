@@ -162,5 +162,56 @@ TEST_CASE("engine: a read that suspended while its key was written does not cach
   });
 }
 
+TEST_CASE("engine: cached keys take a checkpointed memtable's values before it stops shadowing them") {
+  testing::RunInEnv(testing::EnvKind::kSimulation, 1, [](Env& env, const std::string& dir) {
+    EngineOptions options;
+    options.dir = JoinPath(dir, "engine");
+    options.cache_bytes = 32 << 20;  // every key fits the row cache
+    options.background_checkpoints = false;
+    auto engine = testing_helpers::MustOpen(env, options);
+    constexpr int kKeys = 20000;  // more than a refresh step: the checkpoint yields among them
+    for (int first = 0; first < kKeys; first += 1000) {
+      WriteBatch batch;
+      for (int i = first; i < first + 1000; i++) batch.Put(testing_helpers::Key(i), "old");
+      REQUIRE(engine->Write(batch).ok());
+    }
+    REQUIRE(engine->Checkpoint().ok());
+    for (int pass = 0; pass < 2; pass++) {  // twice: past the doorkeeper
+      for (int i = 0; i < kKeys; i++) REQUIRE(engine->Get(testing_helpers::Key(i)).value() == "old");
+    }
+    REQUIRE(engine->stats().rows.entries == kKeys);
+    // Writes go to the memtable only; it answers for the keys it holds.
+    for (int i = 0; i < kKeys; i += 2) REQUIRE(engine->Put(testing_helpers::Key(i), "new").ok());
+    for (int i = 1; i < kKeys; i += 4) REQUIRE(engine->Delete(testing_helpers::Key(i)).ok());
+    auto expected = [](int i) -> std::optional<std::string> {
+      if (i % 2 == 0) return "new";
+      if (i % 4 == 1) return std::nullopt;
+      return "old";
+    };
+    // A reader runs beside the checkpoint, while it merges and refreshes the cache.
+    Executor& executor = env.CurrentExecutor();
+    bool done = false;
+    int wrong = 0, reads = 0;
+    FiberHandle reader = executor.Spawn("reader", [&] {
+      for (int i = 0; !done && reads < 200000; i = (i + 7919) % kKeys, reads++) {
+        if (engine->Get(testing_helpers::Key(i)).value() != expected(i)) wrong++;
+        executor.Yield();
+      }
+    });
+    REQUIRE(engine->Checkpoint().ok());
+    done = true;
+    REQUIRE(reader.Join().ok());
+    CHECK(reads > 0);
+    CHECK(wrong == 0);
+    for (int i = 0; i < kKeys; i++) {
+      if (engine->Get(testing_helpers::Key(i)).value() != expected(i)) {
+        FAIL_CHECK("key " << i << " reads a stale value after the checkpoint");
+        break;
+      }
+    }
+    REQUIRE(engine->Close().ok());
+  });
+}
+
 }  // namespace
 }  // namespace tierkv::tiers
