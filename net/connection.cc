@@ -14,26 +14,58 @@ std::span<const std::byte> Bytes(std::string_view data) {
   return std::as_bytes(std::span(data.data(), data.size()));
 }
 
+// A parsed command waiting to run, and what parsing after it found.
+struct Lookahead {
+  std::vector<std::string> command;  // empty: none
+  bool error = false;                // a protocol error follows it (parser.error())
+};
+
 // Runs complete commands from `input`, appending the replies to `output`, until the input holds
 // no complete command (more_input = false), kReplyFlushBytes of replies are pending
 // (more_input = true: run the rest before reading), or a command or protocol error closes.
+// With a prefetch hook, the command after the one about to run is parsed first and shown to the
+// hook (kept in `ahead` across calls); the command vectors are swapped, not reallocated.
 AfterReply ProcessInput(InputBuffer& input, RequestParser& parser, const CommandHandler& handler,
-                        std::string& output, const Log& log, const std::string& peer,
-                        bool& more_input) {
+                        const ConnectionOptions& options, Lookahead& ahead,
+                        std::vector<std::string>& current, std::string& output, const Log& log,
+                        const std::string& peer, bool& more_input) {
   more_input = false;
-  while (output.size() < limits::kReplyFlushBytes) {
+  auto protocol_error = [&] {
+    log.Debug("protocol error from {}: {}", peer, parser.error());
+    ReplyWriter(output).Error(parser.error());
+    return AfterReply::kClose;
+  };
+  // Parses one command into `into` (kCommand), or reports kNeedMore / kError.
+  auto parse = [&](std::vector<std::string>& into) {
     ParseResult parsed = parser.Parse(input.readable());
     input.Consume(parsed.consumed);
-    switch (parsed.status) {
-      case ParseStatus::kNeedMore: return AfterReply::kKeepOpen;
-      case ParseStatus::kError:
-        log.Debug("protocol error from {}: {}", peer, parser.error());
-        ReplyWriter(output).Error(parser.error());
-        return AfterReply::kClose;
-      case ParseStatus::kCommand:
-        if (handler(parser.command(), output) == AfterReply::kClose) return AfterReply::kClose;
-        break;
+    if (parsed.status == ParseStatus::kCommand) {
+      into.clear();
+      into.swap(parser.command());
     }
+    return parsed.status;
+  };
+  while (output.size() < limits::kReplyFlushBytes) {
+    if (!ahead.command.empty()) {
+      current.clear();
+      current.swap(ahead.command);
+    } else if (ahead.error) {
+      return protocol_error();
+    } else {
+      switch (parse(current)) {
+        case ParseStatus::kNeedMore: return AfterReply::kKeepOpen;
+        case ParseStatus::kError: return protocol_error();
+        case ParseStatus::kCommand: break;
+      }
+    }
+    if (options.prefetch) {
+      switch (parse(ahead.command)) {
+        case ParseStatus::kNeedMore: break;
+        case ParseStatus::kError: ahead.error = true; break;
+        case ParseStatus::kCommand: options.prefetch(ahead.command); break;
+      }
+    }
+    if (handler(current, output) == AfterReply::kClose) return AfterReply::kClose;
   }
   more_input = true;
   return AfterReply::kKeepOpen;
@@ -110,6 +142,8 @@ void ServeConnection(Connection& connection, const CommandHandler& handler, cons
   const std::string peer = socket.PeerAddress();
   InputBuffer input;
   RequestParser parser;
+  Lookahead ahead;
+  std::vector<std::string> current;
   std::string output;
   bool more_input = false;
   while (true) {  // one pass per socket read or per flushed part of a batch
@@ -136,7 +170,8 @@ void ServeConnection(Connection& connection, const CommandHandler& handler, cons
     ConnectionOptions::InputLimits input_limits;
     if (options.input_limits) input_limits = options.input_limits();
     parser.set_max_bulk_length(input_limits.max_bulk_length);
-    AfterReply after = ProcessInput(input, parser, handler, output, log, peer, more_input);
+    AfterReply after =
+        ProcessInput(input, parser, handler, options, ahead, current, output, log, peer, more_input);
     if (options.before_reply && options.before_reply(output) == AfterReply::kClose) {
       after = AfterReply::kClose;
     }

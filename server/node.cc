@@ -145,6 +145,9 @@ class ShardServer {
     options.before_reply = [this, &state](std::string& replies) {
       return server_->BeforeReply(state, replies);
     };
+    options.prefetch = [this, &state](const std::vector<std::string>& next) {
+      server_->Prefetch(state, next);
+    };
     net::ServeConnection(
         connection,
         [this, &state](std::vector<std::string>& args, std::string& out) {

@@ -418,6 +418,13 @@ Status Server::AwaitDurable(ClientState& client) {
   return Status::Ok();
 }
 
+void Server::Prefetch(const ClientState& client, const std::vector<std::string>& next) {
+  if (next.size() < 2 || client.in_multi) return;
+  const std::string& key = next[1];
+  if (shards_.size() > 1 && shards_.OwnerOf(key) != env_.CurrentExecutor().index()) return;
+  shards_.local().store().Prefetch(client.db, key);
+}
+
 AfterReply Server::BeforeReply(ClientState& client, std::string& out) {
   Status durable = AwaitDurable(client);
   if (durable.ok()) return AfterReply::kKeepOpen;

@@ -334,6 +334,11 @@ Result<std::optional<std::string>> Engine::Get(std::string_view key, const Snaps
   return GetRange(key, 0, UINT64_MAX, snapshot);
 }
 
+void Engine::Prefetch(std::string_view key) const {
+  active_->Prefetch(key);
+  rows_->Prefetch(key);
+}
+
 Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64_t offset,
                                                     uint64_t length, const Snapshot* snapshot) {
   // No snapshot: the current state, without allocating a Snapshot for it.

@@ -100,8 +100,10 @@ void Memtable::Add(uint64_t seq, std::string_view key, std::optional<std::string
   }
   bytes_ += kVersionOverhead + (value ? value->size() : 0);
   versions_++;
-  MemVersion* version = NewVersion(seq, value);
+  // The key record, then its first version right behind it: a lookup reads them in address
+  // order (slot -> key -> version), which the hardware prefetcher follows.
   void* memory = arena_.allocate(sizeof(MemKey) + key.size(), alignof(MemKey));
+  MemVersion* version = NewVersion(seq, value);
   auto* entry = new (memory) MemKey();
   entry->head = KeyHead(key);
   entry->hash = hash;

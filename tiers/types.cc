@@ -355,6 +355,19 @@ Result<std::optional<std::string>> TypedStore::Get(int db, std::string_view key)
   return std::optional<std::string>(std::move((*meta)->value));
 }
 
+void TypedStore::Prefetch(int db, std::string_view key) const {
+  // The metadata key on the stack (MetaKey's layout): no allocation for a hint.
+  char meta[64];
+  if (key.size() + 4 > sizeof(meta)) return;
+  const uint16_t slot = KeySlot(key);
+  meta[0] = 'M';
+  meta[1] = static_cast<char>(slot >> 8);
+  meta[2] = static_cast<char>(slot & 0xff);
+  meta[3] = static_cast<char>(db);
+  std::memcpy(meta + 4, key.data(), key.size());
+  engine_.Prefetch(std::string_view(meta, key.size() + 4));
+}
+
 Status TypedStore::Set(int db, std::string_view key, std::string_view value, int64_t expire_ms) {
   const std::string meta_key = MetaKey(db, key);
   KeyLock lock(*this, db, key);
