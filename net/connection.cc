@@ -62,7 +62,7 @@ AfterReply ProcessInput(InputBuffer& input, RequestParser& parser, const Command
       switch (parse(ahead.command)) {
         case ParseStatus::kNeedMore: break;
         case ParseStatus::kError: ahead.error = true; break;
-        case ParseStatus::kCommand: options.prefetch(ahead.command); break;
+        case ParseStatus::kCommand: options.prefetch(current, ahead.command); break;
       }
     }
     if (handler(current, output) == AfterReply::kClose) return AfterReply::kClose;

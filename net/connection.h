@@ -88,9 +88,11 @@ struct ConnectionOptions {
     size_t query_buffer_limit = limits::kClientQueryBufferLimit;
   };
   std::function<InputLimits()> input_limits;
-  // Called with the next command of a pipelined batch, parsed before the current one runs, so
-  // that the server can start loading (prefetching) what it will touch. Must not suspend.
-  std::function<void(const std::vector<std::string>& next)> prefetch;
+  // Called just before a command of a pipelined batch runs, with it and the next command (parsed
+  // ahead), so that the server can start loading (prefetching) what they will touch. Must not
+  // suspend.
+  std::function<void(const std::vector<std::string>& current, const std::vector<std::string>& next)>
+      prefetch;
 };
 
 // Serves the connection until the peer closes it, an I/O error, a handler's kClose, a protocol

@@ -145,8 +145,9 @@ class ShardServer {
     options.before_reply = [this, &state](std::string& replies) {
       return server_->BeforeReply(state, replies);
     };
-    options.prefetch = [this, &state](const std::vector<std::string>& next) {
-      server_->Prefetch(state, next);
+    options.prefetch = [this, &state](const std::vector<std::string>& current,
+                                      const std::vector<std::string>& next) {
+      server_->Prefetch(state, current, next);
     };
     net::ServeConnection(
         connection,

@@ -418,11 +418,18 @@ Status Server::AwaitDurable(ClientState& client) {
   return Status::Ok();
 }
 
-void Server::Prefetch(const ClientState& client, const std::vector<std::string>& next) {
-  if (next.size() < 2 || client.in_multi) return;
-  const std::string& key = next[1];
-  if (shards_.size() > 1 && shards_.OwnerOf(key) != env_.CurrentExecutor().index()) return;
-  shards_.local().store().Prefetch(client.db, key);
+void Server::Prefetch(const ClientState& client, const std::vector<std::string>& current,
+                      const std::vector<std::string>& next) {
+  if (client.in_multi) return;
+  const int here = env_.CurrentExecutor().index();
+  auto hint = [&](const std::vector<std::string>& command, bool deep) {
+    if (command.size() < 2) return;
+    const std::string& key = command[1];
+    if (shards_.size() > 1 && shards_.OwnerOf(key) != here) return;
+    shards_.local().store().Prefetch(client.db, key, deep);
+  };
+  hint(current, /*deep=*/true);
+  hint(next, /*deep=*/false);
 }
 
 AfterReply Server::BeforeReply(ClientState& client, std::string& out) {

@@ -228,10 +228,13 @@ class Server {
   // fails, the replies are replaced by one error (nothing when the client was cancelled) and the
   // connection closes: nothing they acknowledge may be shown. Suspends.
   net::AfterReply BeforeReply(ClientState& client, std::string& out);
-  // The connection's hint with the next command of a pipelined batch: starts loading its first
-  // argument's metadata when it is a key this executor owns (most commands name a key first; a
-  // wrong guess costs a cache line). Never suspends.
-  void Prefetch(const ClientState& client, const std::vector<std::string>& next);
+  // The connection's hint with the next command of a pipelined batch, given just before the
+  // current one runs: starts loading the next one's first argument's metadata slots, and the
+  // records the current one's slots (loaded since its own hint) point to, when the argument is a
+  // key this executor owns (most commands name a key first; a wrong guess costs a cache line).
+  // Never suspends.
+  void Prefetch(const ClientState& client, const std::vector<std::string>& current,
+                const std::vector<std::string>& next);
 
   // Runs on the owner of (db, key) after a command changed it: invalidates WATCHes and wakes
   // what depends on the key (see Ctx::Changed).

@@ -334,9 +334,10 @@ Result<std::optional<std::string>> Engine::Get(std::string_view key, const Snaps
   return GetRange(key, 0, UINT64_MAX, snapshot);
 }
 
-void Engine::Prefetch(std::string_view key) const {
-  active_->Prefetch(key);
-  rows_->Prefetch(key);
+void Engine::Prefetch(std::string_view key, bool deep) const {
+  const uint64_t hash = Memtable::Hash(key);
+  active_->PrefetchHash(hash, deep);
+  rows_->PrefetchHash(hash, deep);
 }
 
 Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64_t offset,

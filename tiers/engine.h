@@ -230,7 +230,8 @@ class Engine {
   Result<std::optional<std::string>> Get(std::string_view key, const Snapshot* snapshot = nullptr);
   // Starts loading what a read or write of `key` at the current state touches first (the active
   // memtable's and the row cache's hash slots), for a command that will run soon. Never suspends.
-  void Prefetch(std::string_view key) const;
+  // `deep`: a while after the first call for the same key, the records the slots point to.
+  void Prefetch(std::string_view key, bool deep = false) const;
   // Range read of a value (only the pages needed for large values). Suspends.
   Result<std::optional<std::string>> GetRange(std::string_view key, uint64_t offset,
                                               uint64_t length, const Snapshot* snapshot = nullptr);

@@ -18,7 +18,6 @@ constexpr uint64_t kVersionOverhead = 40;
 constexpr uint64_t kKeyOverhead = 56 + 48 + 8;
 
 namespace {
-uint64_t Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 constexpr size_t kInitialIndexSlots = 64;
 }  // namespace
 
@@ -116,9 +115,17 @@ void Memtable::Add(uint64_t seq, std::string_view key, std::optional<std::string
   pending_.push_back(entry);
 }
 
-void Memtable::Prefetch(std::string_view key) const {
+uint64_t Memtable::Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
+void Memtable::PrefetchHash(uint64_t hash, bool deep) const {
   if (index_.empty()) return;
-  __builtin_prefetch(&index_[Hash(key) & (index_.size() - 1)]);
+  const IndexSlot& slot = index_[hash & (index_.size() - 1)];
+  if (!deep) {
+    __builtin_prefetch(&slot);
+  } else if (slot.hash == hash) {  // its home slot (a hint: a displaced key is not followed)
+    __builtin_prefetch(slot.key);
+    __builtin_prefetch(reinterpret_cast<const char*>(slot.key) + 64);
+  }
 }
 
 std::optional<ValueView> Memtable::Get(std::string_view key, uint64_t snapshot) const {

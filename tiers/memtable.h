@@ -117,8 +117,12 @@ class Memtable {
   // tombstone) or not present. The view points into the memtable's arena.
   std::optional<ValueView> Get(std::string_view key, uint64_t snapshot) const;
 
-  // Starts loading the index slot `key` hashes to (a read or write of it follows soon).
-  void Prefetch(std::string_view key) const;
+  // Starts loading the index slot `key` hashes to (a read or write of it follows soon); `deep`
+  // (the slot was prefetched a while ago): the key record it points to.
+  void Prefetch(std::string_view key, bool deep = false) const { PrefetchHash(Hash(key), deep); }
+  void PrefetchHash(uint64_t hash, bool deep) const;
+  // The hash the index (and the row cache) use.
+  static uint64_t Hash(std::string_view key);
 
   // Every key in order (the pending ones join the ordered index first). Its iterators stay valid
   // while keys are added; keys added after the call appear only in later calls' answers.

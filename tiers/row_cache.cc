@@ -45,7 +45,7 @@ namespace {
 constexpr uint64_t kEntryOverhead = 64;
 constexpr size_t kInitialSlots = 64;
 
-uint64_t Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+uint64_t Hash(std::string_view key) { return Memtable::Hash(key); }
 
 }  // namespace
 
@@ -76,8 +76,16 @@ size_t RowCache::Probe(std::string_view key, uint64_t hash) const {
   }
 }
 
-void RowCache::Prefetch(std::string_view key) const {
-  if (entries_ > 0) __builtin_prefetch(&slots_[Hash(key) & (slots_.size() - 1)]);
+void RowCache::Prefetch(std::string_view key) const { PrefetchHash(Hash(key), false); }
+
+void RowCache::PrefetchHash(uint64_t hash, bool deep) const {
+  if (entries_ == 0) return;
+  const Slot& slot = slots_[hash & (slots_.size() - 1)];
+  if (!deep) {
+    __builtin_prefetch(&slot);
+  } else if (slot.hash == hash) {
+    __builtin_prefetch(slot.entry);
+  }
 }
 
 std::optional<RowCache::Cached> RowCache::Find(std::string_view key) {

@@ -58,8 +58,10 @@ class RowCache {
   };
   // The cached answer, or nullopt when the key is not cached.
   std::optional<Cached> Find(std::string_view key);
-  // Starts loading the slot `key` hashes to (a Find follows soon).
+  // Starts loading the slot `key` hashes to (a Find follows soon); `deep` (the slot was
+  // prefetched a while ago): the entry it points to. `hash` is Memtable::Hash(key).
   void Prefetch(std::string_view key) const;
+  void PrefetchHash(uint64_t hash, bool deep) const;
   // Caches the answer for `key` (replacing any entry), evicting as needed; a key not cached yet
   // gets in only past the doorkeeper, unless `admit`.
   void Insert(std::string_view key, std::optional<std::string_view> value, bool admit = false);

@@ -355,7 +355,7 @@ Result<std::optional<std::string>> TypedStore::Get(int db, std::string_view key)
   return std::optional<std::string>(std::move((*meta)->value));
 }
 
-void TypedStore::Prefetch(int db, std::string_view key) const {
+void TypedStore::Prefetch(int db, std::string_view key, bool deep) const {
   // The metadata key on the stack (MetaKey's layout): no allocation for a hint.
   char meta[64];
   if (key.size() + 4 > sizeof(meta)) return;
@@ -365,7 +365,7 @@ void TypedStore::Prefetch(int db, std::string_view key) const {
   meta[2] = static_cast<char>(slot & 0xff);
   meta[3] = static_cast<char>(db);
   std::memcpy(meta + 4, key.data(), key.size());
-  engine_.Prefetch(std::string_view(meta, key.size() + 4));
+  engine_.Prefetch(std::string_view(meta, key.size() + 4), deep);
 }
 
 Status TypedStore::Set(int db, std::string_view key, std::string_view value, int64_t expire_ms) {

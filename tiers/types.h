@@ -96,7 +96,7 @@ class TypedStore {
   // --- strings ---
   Result<std::optional<std::string>> Get(int db, std::string_view key);
   // Starts loading what a command on `key` reads first (its metadata record's hash slots).
-  void Prefetch(int db, std::string_view key) const;
+  void Prefetch(int db, std::string_view key, bool deep = false) const;
   Status Set(int db, std::string_view key, std::string_view value, int64_t expire_ms = 0);
 
   // --- hashes ---

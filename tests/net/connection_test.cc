@@ -27,7 +27,9 @@ std::string Exchange(Env& env, const std::string& request, std::vector<std::stri
     REQUIRE(socket.has_value());
     Connection connection(**socket, executor);
     ConnectionOptions options;
-    options.prefetch = [&](const std::vector<std::string>& next) { trace.push_back("next:" + next[0]); };
+    options.prefetch = [&](const std::vector<std::string>& current, const std::vector<std::string>& next) {
+      trace.push_back("next:" + next[0] + "@" + current[0]);
+    };
     ServeConnection(
         connection,
         [&](std::vector<std::string>& args, std::string& out) {
@@ -58,8 +60,8 @@ TEST_CASE("ServeConnection: the prefetch hook sees the next command before the c
     const std::string request =
         "*1\r\n$1\r\na\r\n*2\r\n$1\r\nb\r\n$1\r\nk\r\n*1\r\n$1\r\nc\r\n*1\r\n$4\r\nquit\r\n";
     CHECK(Exchange(env, request, trace) == "+OK\r\n+OK\r\n+OK\r\n+OK\r\n");
-    CHECK(trace == std::vector<std::string>{"next:b", "run:a", "next:c", "run:b", "next:quit",
-                                            "run:c", "run:quit"});
+    CHECK(trace == std::vector<std::string>{"next:b@a", "run:a", "next:c@b", "run:b",
+                                            "next:quit@c", "run:c", "run:quit"});
   });
 }
 
