@@ -29,6 +29,23 @@ TEST_CASE("key slots follow Redis Cluster (CRC16 XMODEM mod 16384, hashtags)") {
   CHECK(KeySlot("{user1000}.following") == KeySlot("user1000"));
   CHECK(KeySlot("foo{}{bar}") == KeySlot("foo{}{bar}"));  // empty tag: the whole key
   CHECK(KeySlot("foo{{bar}}zap") == KeySlot("{bar"));
+  // Every length through several 8-byte steps, against Redis's bitwise definition.
+  auto bitwise = [](std::string_view key) {
+    uint16_t crc = 0;
+    for (char c : key) {
+      crc ^= static_cast<uint16_t>(static_cast<uint8_t>(c) << 8);
+      for (int bit = 0; bit < 8; bit++) {
+        crc = static_cast<uint16_t>((crc & 0x8000) ? (crc << 1) ^ 0x1021 : crc << 1);
+      }
+    }
+    return static_cast<uint16_t>(crc & 16383);
+  };
+  std::string key;
+  for (int length = 0; length < 40; length++) {
+    CHECK(KeySlot(key) == bitwise(key));
+    key.push_back(static_cast<char>(length * 37 + 200));  // bytes above 127 too (no braces)
+  }
+  CHECK(KeySlot("key:000000012345") == bitwise("key:000000012345"));
 }
 
 TEST_CASE("types: strings, hashes, lists, WRONGTYPE; everything survives reopen") {
