@@ -31,25 +31,30 @@ size_t KeyLockTable::Find(uint64_t id) const {
   }
 }
 
+namespace {
+
+// Puts `id` in the first empty slot of its probe run.
+void Place(std::vector<uint64_t>& table, uint64_t id) {
+  const size_t mask = table.size() - 1;
+  size_t index = id & mask;
+  while (table[index] != 0) {
+    TK_ASSERT_MSG(table[index] != id, "lock id granted twice");
+    index = (index + 1) & mask;
+  }
+  table[index] = id;
+}
+
+}  // namespace
+
 void KeyLockTable::Insert(uint64_t id) {
   if ((held_count_ + 1) * 2 > held_.size()) {
     std::vector<uint64_t> old(held_.size() * 2, 0);
     old.swap(held_);
-    const size_t mask = held_.size() - 1;
     for (uint64_t kept : old) {
-      if (kept == 0) continue;
-      size_t index = kept & mask;
-      while (held_[index] != 0) index = (index + 1) & mask;
-      held_[index] = kept;
+      if (kept != 0) Place(held_, kept);
     }
   }
-  const size_t mask = held_.size() - 1;
-  size_t index = id & mask;
-  while (held_[index] != 0) {
-    TK_ASSERT_MSG(held_[index] != id, "lock id granted twice");
-    index = (index + 1) & mask;
-  }
-  held_[index] = id;
+  Place(held_, id);
   held_count_++;
 }
 

@@ -168,6 +168,8 @@ std::string FullName(const CommandSpec& spec, const CommandSpec* parent);
 // Every family's registration (one per cmd_*.cc file).
 void RegisterConnectionCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
+// KEYS SCAN RANDOMKEY DBSIZE (cmd_keyspace_walks.cc), called by RegisterKeyCommands.
+void RegisterKeyspaceWalkCommands(CommandTable& table);
 void RegisterStringCommands(CommandTable& table);
 void RegisterBitCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);

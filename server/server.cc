@@ -13,9 +13,6 @@ using net::ReplyWriter;
 
 namespace {
 
-// The lock table's name of a key: the key alone, whatever the database. Two databases' keys of
-// one name share a lock (harmless: it only serialises them), and a queued SELECT, MOVE or
-// COPY ... DB inside MULTI cannot reach a key the transaction did not lock.
 // Redis cuts user text in error replies at 128 bytes ("%.128s").
 std::string Cut(std::string_view text) { return std::string(text.substr(0, 128)); }
 
@@ -180,6 +177,9 @@ bool Server::KeysOf(const CommandSpec& spec, const std::vector<std::string>& arg
   return true;
 }
 
+// The lock of a key is named by the key alone, whatever the database: two databases' keys of one
+// name share a lock (harmless: it only serialises them), and a queued SELECT, MOVE or COPY ... DB
+// inside MULTI cannot reach a key the transaction did not lock.
 void Server::AddLock(LockPlan& plan, std::string_view key) {
   const int shard = shards_.OwnerOf(key);
   auto it = std::find_if(plan.begin(), plan.end(), [shard](const ShardLocks& s) { return s.shard >= shard; });

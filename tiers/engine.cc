@@ -355,19 +355,20 @@ Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64
   // The memtables hold the newest versions and shadow the row cache (tiers/row_cache.h: it
   // caches the tree's answers only), so they are looked at first; the row cache's slot loads
   // meanwhile. A read before a write (SET reads the old header) leaves the memtable's slot and
-  // key in the CPU cache for the write.
-  if (current) rows_->Prefetch(key);
+  // key in the CPU cache for the write. One hash serves the memtables and the cache.
+  const uint64_t hash = Memtable::Hash(key);
+  if (current) rows_->PrefetchHash(hash, /*deep=*/false);
   auto from_memtable = [&](const std::optional<std::string_view>& found) -> std::optional<std::string> {
     if (!found) return std::nullopt;
     return clip(*found);
   };
-  if (auto found = version.active->Get(key, seq)) return from_memtable(*found);
+  if (auto found = version.active->Get(key, seq, hash)) return from_memtable(*found);
   for (const auto& memtable : version.frozen) {
-    if (auto found = memtable->Get(key, seq)) return from_memtable(*found);
+    if (auto found = memtable->Get(key, seq, hash)) return from_memtable(*found);
   }
   // At the current state a cached entry of a key no memtable holds is the tree's newest value.
   if (current) {
-    if (std::optional<RowCache::Cached> cached = rows_->Find(key)) {
+    if (std::optional<RowCache::Cached> cached = rows_->Find(key, hash)) {
       if (!cached->present) return std::nullopt;
       return clip(cached->value);
     }

@@ -128,9 +128,10 @@ void Memtable::PrefetchHash(uint64_t hash, bool deep) const {
   }
 }
 
-std::optional<ValueView> Memtable::Get(std::string_view key, uint64_t snapshot) const {
+std::optional<ValueView> Memtable::Get(std::string_view key, uint64_t snapshot,
+                                       uint64_t hash) const {
   if (keys_ == 0) return std::nullopt;
-  const IndexSlot& slot = index_[Probe(key, Hash(key))];
+  const IndexSlot& slot = index_[Probe(key, hash)];
   if (slot.key == nullptr) return std::nullopt;
   const MemVersion* version = slot.key->Visible(snapshot);
   if (version == nullptr) return std::nullopt;

@@ -115,11 +115,14 @@ class Memtable {
            uint64_t replace_above = UINT64_MAX);
   // The newest version of `key` with seq <= snapshot: found (a value, or nullopt for a
   // tombstone) or not present. The view points into the memtable's arena.
-  std::optional<ValueView> Get(std::string_view key, uint64_t snapshot) const;
+  std::optional<ValueView> Get(std::string_view key, uint64_t snapshot) const {
+    return Get(key, snapshot, Hash(key));
+  }
+  // The same with `key`'s Hash at hand (one hash for every memtable and the row cache).
+  std::optional<ValueView> Get(std::string_view key, uint64_t snapshot, uint64_t hash) const;
 
-  // Starts loading the index slot `key` hashes to (a read or write of it follows soon); `deep`
-  // (the slot was prefetched a while ago): the key record it points to.
-  void Prefetch(std::string_view key, bool deep = false) const { PrefetchHash(Hash(key), deep); }
+  // Starts loading the index slot of the key with this Hash (a read or write of it follows
+  // soon); `deep` (the slot was prefetched a while ago): the key record it points to.
   void PrefetchHash(uint64_t hash, bool deep) const;
   // The hash the index (and the row cache) use.
   static uint64_t Hash(std::string_view key);

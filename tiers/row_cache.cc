@@ -76,8 +76,6 @@ size_t RowCache::Probe(std::string_view key, uint64_t hash) const {
   }
 }
 
-void RowCache::Prefetch(std::string_view key) const { PrefetchHash(Hash(key), false); }
-
 void RowCache::PrefetchHash(uint64_t hash, bool deep) const {
   if (entries_ == 0) return;
   const Slot& slot = slots_[hash & (slots_.size() - 1)];
@@ -88,9 +86,11 @@ void RowCache::PrefetchHash(uint64_t hash, bool deep) const {
   }
 }
 
-std::optional<RowCache::Cached> RowCache::Find(std::string_view key) {
+std::optional<RowCache::Cached> RowCache::Find(std::string_view key) { return Find(key, Hash(key)); }
+
+std::optional<RowCache::Cached> RowCache::Find(std::string_view key, uint64_t hash) {
   if (entries_ > 0) {
-    const Slot& slot = slots_[Probe(key, Hash(key))];
+    const Slot& slot = slots_[Probe(key, hash)];
     if (slot.entry != nullptr) {
       hits_++;
       slot.entry->referenced = true;

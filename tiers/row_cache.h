@@ -57,10 +57,11 @@ class RowCache {
     std::string_view value;  // valid until the cache next changes
   };
   // The cached answer, or nullopt when the key is not cached.
+  // `hash` is Memtable::Hash(key) (the engine hashes a key once for the memtables and here).
+  std::optional<Cached> Find(std::string_view key, uint64_t hash);
   std::optional<Cached> Find(std::string_view key);
-  // Starts loading the slot `key` hashes to (a Find follows soon); `deep` (the slot was
-  // prefetched a while ago): the entry it points to. `hash` is Memtable::Hash(key).
-  void Prefetch(std::string_view key) const;
+  // Starts loading the slot of the key with this hash (a Find follows soon); `deep` (the slot
+  // was prefetched a while ago): the entry it points to.
   void PrefetchHash(uint64_t hash, bool deep) const;
   // Caches the answer for `key` (replacing any entry), evicting as needed; a key not cached yet
   // gets in only past the doorkeeper, unless `admit`.

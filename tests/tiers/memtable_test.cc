@@ -29,6 +29,24 @@ std::optional<ValueView> ModelGet(const Model& model, const std::string& key, ui
   return found;
 }
 
+// The seq of the next write: one in `reuse_one_in` takes a held-back seq (applied after later
+// ones, as WAL appends finish out of order); otherwise one in `hold_one_in` first holds one back.
+uint64_t NextSeq(std::vector<uint64_t>& held, uint64_t& next_seq, int reuse_one_in, int hold_one_in) {
+  if (!held.empty() && *rc::gen::inRange(0, reuse_one_in) == 0) {
+    const uint64_t seq = held.back();
+    held.pop_back();
+    return seq;
+  }
+  if (*rc::gen::inRange(0, hold_one_in) == 0) held.push_back(next_seq++);
+  return next_seq++;
+}
+
+// A random value, owned by `values` (the model's views point into it; reserved up front).
+ValueView RandomValue(std::vector<std::string>& values) {
+  values.push_back(*rc::gen::container<std::string>(rc::gen::inRange('a', 'z')));
+  return values.back();
+}
+
 TEST_CASE("property: the memtable's reads and ordered walks match a model") {
   bool ok = rc::check("memtable vs model", [] {
     Memtable memtable;
@@ -44,20 +62,8 @@ TEST_CASE("property: the memtable's reads and ordered walks match a model") {
       const std::string key = "prefix:" + std::to_string(*rc::gen::inRange(0, 40));
       const int action = *rc::gen::inRange(0, 10);
       if (action < 6) {
-        // Some sequence numbers are held back and applied after later ones.
-        uint64_t seq;
-        if (!held.empty() && *rc::gen::inRange(0, 3) == 0) {
-          seq = held.back();
-          held.pop_back();
-        } else {
-          if (*rc::gen::inRange(0, 5) == 0) held.push_back(next_seq++);
-          seq = next_seq++;
-        }
-        ValueView value;
-        if (action < 5) {
-          values.push_back(*rc::gen::container<std::string>(rc::gen::inRange('a', 'z')));
-          value = values.back();
-        }
+        const uint64_t seq = NextSeq(held, next_seq, 3, 5);
+        const ValueView value = action < 5 ? RandomValue(values) : ValueView();
         memtable.Add(seq, key, value);
         model[{key, seq}] = value;
       } else if (action < 9) {
@@ -109,20 +115,10 @@ TEST_CASE("property: overwrites in place keep every live snapshot's reads") {
       const std::string key = "k" + std::to_string(*rc::gen::inRange(0, 12));
       const int action = *rc::gen::inRange(0, 10);
       if (action < 6) {
-        uint64_t seq;
-        if (!held.empty() && *rc::gen::inRange(0, 4) == 0) {
-          seq = held.back();  // applied after later ones: never replaces
-          held.pop_back();
-        } else {
-          if (*rc::gen::inRange(0, 8) == 0) held.push_back(next_seq++);
-          seq = next_seq++;
-        }
-        ValueView value;
-        if (action < 5) {
-          // Values of varying length: some fit the replaced version's bytes, some do not.
-          values.push_back(*rc::gen::container<std::string>(rc::gen::inRange('a', 'z')));
-          value = values.back();
-        }
+        // A held-back seq is applied after later ones: it never replaces. Values vary in length:
+        // some fit the replaced version's bytes, some do not.
+        const uint64_t seq = NextSeq(held, next_seq, 4, 8);
+        const ValueView value = action < 5 ? RandomValue(values) : ValueView();
         memtable.Add(seq, key, value, live.empty() ? 0 : *live.rbegin());
         model[{key, seq}] = value;
       } else if (action < 7) {
