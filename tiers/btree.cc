@@ -70,25 +70,33 @@ Result<std::optional<std::string>> Tree::Get(const TreeRoot& tree, std::string_v
                                              uint64_t offset, uint64_t length) {
   if (tree.height == 0) return std::nullopt;
   uint64_t page = tree.root;
-  while (true) {
+  for (uint32_t level = 1; level < tree.height; level++) {
     auto node = cache_.Get(page);
     if (!node) return Err(node.error());
     const Node& n = **node;
-    if (n.type == PageType::kInner) {
-      page = n.child(ChildFor(n, key, /*strict=*/false));
-      continue;
+    if (n.type != PageType::kInner) {
+      return Err(StatusCode::kCorruption, "page " + std::to_string(page) + " of " + file_.path() +
+                                              " is a leaf above the tree's leaf level");
     }
-    const size_t i = n.LowerBound(key);
-    if (i == n.size() || n.key(i) != key) return std::nullopt;
-    if (n.overflow(i)) {
-      auto value = ReadValueRange(n.leaf_entry(i), offset, length);
-      if (!value) return Err(value.error());
-      return std::optional<std::string>(std::move(*value));
-    }
-    const std::string_view value = n.value(i);
-    if (offset >= value.size()) return std::optional<std::string>(std::string());
-    return std::optional<std::string>(std::string(value.substr(offset, length)));
+    page = n.child(ChildFor(n, key, /*strict=*/false));
   }
+  std::optional<std::string> value;
+  std::optional<OverflowRef> overflow;
+  auto found = cache_.FindInLeaf(page, key, [&](const LeafValueView& entry) {
+    if (entry.overflow) {
+      overflow = entry.ref;  // read below, once the leaf's buffer is released
+    } else {
+      value.emplace(offset >= entry.value.size() ? std::string_view()
+                                                  : entry.value.substr(offset, length));
+    }
+  });
+  if (!found) return Err(found.error());
+  if (overflow) {
+    auto read = ReadOverflowRange(*overflow, offset, length);
+    if (!read) return Err(read.error());
+    value = std::move(*read);
+  }
+  return value;
 }
 
 std::optional<LeafEntry> Tree::SeekWithin(const Node& leaf, std::string_view key, SeekMode mode) {
@@ -150,7 +158,11 @@ Result<std::string> Tree::ReadValueRange(const LeafEntry& entry, uint64_t offset
     if (offset >= entry.value.size()) return std::string();
     return entry.value.substr(offset, length);
   }
-  const OverflowRef& ref = entry.ref;
+  return ReadOverflowRange(entry.ref, offset, length);
+}
+
+Result<std::string> Tree::ReadOverflowRange(const OverflowRef& ref, uint64_t offset,
+                                            uint64_t length) {
   if (offset >= ref.length || length == 0) return std::string();
   length = std::min(length, ref.length - offset);
   uint64_t first = offset / kPagePayload;

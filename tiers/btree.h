@@ -48,8 +48,9 @@ class Tree {
   Result<std::optional<LeafEntry>> Seek(const TreeRoot& tree, std::string_view key, SeekMode mode,
                                         NodeRef* leaf = nullptr);
   // The value of `key` (its bytes from `offset`, at most `length`), or nullopt when absent: one
-  // descent and one copy of the bytes asked for (Seek + ReadValueRange copy the entry twice).
-  // Suspends (page reads).
+  // descent and one copy of the bytes asked for (Seek + ReadValueRange copy the entry twice);
+  // the leaf is searched through NodeCache::FindInLeaf (not decoded when it is not cached and
+  // not read again soon). Suspends (page reads).
   Result<std::optional<std::string>> Get(const TreeRoot& tree, std::string_view key,
                                          uint64_t offset = 0, uint64_t length = UINT64_MAX);
   // The same answer from `leaf` alone when it is sure to be right: the key lies inside the leaf's
@@ -62,6 +63,7 @@ class Tree {
   Result<std::string> ReadValue(const LeafEntry& entry);
   // `length` bytes of an entry's value from `offset`, reading only the pages needed. Suspends.
   Result<std::string> ReadValueRange(const LeafEntry& entry, uint64_t offset, uint64_t length);
+  Result<std::string> ReadOverflowRange(const OverflowRef& ref, uint64_t offset, uint64_t length);
 
   // Views into the caller's memtable (kept alive for the merge): no copy of the changes.
   struct Change {

@@ -300,31 +300,80 @@ void EncodeInner(const std::vector<InnerEntry>& entries, uint64_t page_id, uint6
   SealNode(out.Finish(), PageType::kInner, entries.size(), page_id, generation, pages);
 }
 
+namespace {
+
+// Entry `i` of a verified leaf's payload; the views point into the payload.
+struct LeafView {
+  std::string_view key;
+  bool overflow = false;
+  std::string_view value;  // the inline value, or the overflow reference's bytes
+};
+
+Status ReadLeafEntry(const NodePayload& payload, uint32_t i, const std::string& file,
+                     LeafView& out) {
+  const uint64_t id = payload.header.page_id;
+  const size_t width = payload.wide ? 4 : 2;
+  Reader offsets(payload.bytes, size_t{i} * width);
+  uint32_t offset = 0, key_length = 0, value_length = 0;
+  uint8_t kind = 0;
+  if (!GetWidth(offsets, payload.wide, offset)) return Status(Malformed(file, id, "bad offset"));
+  Reader in(payload.bytes, offset);
+  if (!GetWidth(in, payload.wide, key_length) || !in.Get(kind) || !in.Get(value_length) ||
+      !in.GetView(key_length, out.key) || kind > 1) {
+    return Status(Malformed(file, id, "bad leaf entry"));
+  }
+  if (kind == 1 && value_length != kOverflowRefSize) {
+    return Status(Malformed(file, id, "bad overflow reference"));
+  }
+  if (!in.GetView(value_length, out.value)) return Status(Malformed(file, id, "bad value length"));
+  out.overflow = kind == 1;
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status VisitLeaf(std::span<const std::byte> pages, const std::string& file,
                  const std::function<void(std::string_view key, bool overflow,
                                           std::string_view value)>& visit) {
   auto payload = GatherPayload(pages, PageType::kLeaf, file);
   if (!payload) return payload.error();
-  uint64_t id = payload->header.page_id;
-  bool wide = payload->wide;
-  Reader offsets(payload->bytes, 0);
+  LeafView entry;
   for (uint32_t i = 0; i < payload->header.count; i++) {
-    uint32_t offset = 0, key_length = 0, value_length = 0;
-    uint8_t kind = 0;
-    if (!GetWidth(offsets, wide, offset)) return Status(Malformed(file, id, "bad offset"));
-    Reader in(payload->bytes, offset);
-    std::string_view key, value;
-    if (!GetWidth(in, wide, key_length) || !in.Get(kind) || !in.Get(value_length) ||
-        !in.GetView(key_length, key) || kind > 1) {
-      return Status(Malformed(file, id, "bad leaf entry"));
-    }
-    if (kind == 1 && value_length != kOverflowRefSize) {
-      return Status(Malformed(file, id, "bad overflow reference"));
-    }
-    if (!in.GetView(value_length, value)) return Status(Malformed(file, id, "bad value length"));
-    visit(key, kind == 1, value);
+    TK_RETURN_IF_ERROR(ReadLeafEntry(*payload, i, file, entry));
+    visit(entry.key, entry.overflow, entry.value);
   }
   return Status::Ok();
+}
+
+Result<bool> FindInLeaf(std::span<const std::byte> pages, std::string_view key,
+                        const std::string& file,
+                        const std::function<void(const LeafValueView& value)>& found) {
+  auto payload = GatherPayload(pages, PageType::kLeaf, file);
+  if (!payload) return Err(payload.error());
+  // Lower bound over the entries (stored in key order), then one comparison for equality.
+  uint32_t lo = 0, hi = payload->header.count;
+  LeafView entry;
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    TK_RETURN_IF_ERROR_R(ReadLeafEntry(*payload, mid, file, entry));
+    if (entry.key < key) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == payload->header.count) return false;
+  TK_RETURN_IF_ERROR_R(ReadLeafEntry(*payload, lo, file, entry));
+  if (entry.key != key) return false;
+  LeafValueView value;
+  value.overflow = entry.overflow;
+  if (entry.overflow) {
+    value.ref = GetOverflowRef(entry.value);
+  } else {
+    value.value = entry.value;
+  }
+  found(value);
+  return true;
 }
 
 Status VisitInner(std::span<const std::byte> pages, const std::string& file,

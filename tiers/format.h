@@ -129,6 +129,13 @@ struct LeafEntry {
   size_t EncodedSize(bool wide = false) const;
 };
 
+// A leaf entry's value as it lies in a page or a node (views valid while they are).
+struct LeafValueView {
+  bool overflow = false;
+  std::string_view value;  // the inline value (when !overflow)
+  OverflowRef ref;         // when overflow
+};
+
 struct InnerEntry {
   std::string key;  // first key of the child (empty for the leftmost child)
   uint64_t child = kNoPage;
@@ -168,6 +175,13 @@ Status VisitLeaf(std::span<const std::byte> pages, const std::string& file,
                                           std::string_view value)>& visit);
 Status VisitInner(std::span<const std::byte> pages, const std::string& file,
                   const std::function<void(std::string_view key, uint64_t child)>& visit);
+// A point lookup in a leaf's verified pages without decoding it: a binary search over the
+// entries as they lie in the pages, each one checked as VisitLeaf checks it. Calls `found` with
+// the value of `key` (views into `pages`, valid during the call) and returns true, or returns
+// false when the leaf has no such key.
+Result<bool> FindInLeaf(std::span<const std::byte> pages, std::string_view key,
+                        const std::string& file,
+                        const std::function<void(const LeafValueView& value)>& found);
 
 // Pages needed for an overflow value of `length` bytes.
 inline uint32_t OverflowPages(uint64_t length) {

@@ -77,6 +77,60 @@ Result<NodeRef> NodeCache::Get(uint64_t page_id, bool track) {
     return slot.node;
   }
   stats_.misses++;
+  const std::string* source = nullptr;
+  auto page = ReadPages(page_id, source);
+  if (!page) return Err(page.error());
+  return DecodeAndAdd(page_id, std::move(*page), *source);
+}
+
+Result<bool> NodeCache::FindInLeaf(uint64_t page_id, std::string_view key,
+                                   const std::function<void(const LeafValueView&)>& found) {
+  MarkRead(page_id);
+  if (size_t slot = index_.Find(page_id); slot != PageIndex::kAbsent) {
+    stats_.hits++;
+    slots_[slot].referenced = true;
+    return FindInNode(*slots_[slot].node, key, found);
+  }
+  stats_.misses++;
+  const std::string* source = nullptr;
+  auto page = ReadPages(page_id, source);
+  if (!page) return Err(page.error());
+  // Leaves a lookup reads again soon go into the cache; the others are searched where they lie.
+  // fmix64 (MurmurHash3's finalizer) spreads consecutive page ids over the doorkeeper's bits.
+  uint64_t hash = page_id;
+  hash = (hash ^ (hash >> 33)) * 0xff51afd7ed558ccdULL;
+  hash = (hash ^ (hash >> 33)) * 0xc4ceb9fe1a85ec53ULL;
+  hash ^= hash >> 33;
+  if (leaf_doorkeeper_.Seen(hash, capacity_bytes_ / kPageSize * 16)) {
+    auto node = DecodeAndAdd(page_id, std::move(*page), *source);
+    if (!node) return Err(node.error());
+    return FindInNode(**node, key, found);
+  }
+  auto hit = tiers::FindInLeaf(page->span(), key, *source, found);
+  Recycle(std::move(*page));
+  return hit;
+}
+
+Result<bool> NodeCache::FindInNode(const Node& leaf, std::string_view key,
+                                   const std::function<void(const LeafValueView&)>& found) {
+  if (leaf.type != PageType::kLeaf) {
+    return Err(StatusCode::kCorruption, "page " + std::to_string(leaf.page_id) + " of " +
+                                            file_.path() + " is an inner node at the leaf level");
+  }
+  const size_t i = leaf.LowerBound(key);
+  if (i == leaf.size() || leaf.key(i) != key) return false;
+  LeafValueView value;
+  value.overflow = leaf.overflow(i);
+  if (value.overflow) {
+    value.ref = leaf.ref(i);
+  } else {
+    value.value = leaf.value(i);
+  }
+  found(value);
+  return true;
+}
+
+Result<AlignedBuffer> NodeCache::ReadPages(uint64_t page_id, const std::string*& source) {
   AlignedBuffer page;
   if (spare_pages_.empty()) {
     page = AlignedBuffer(kPageSize);
@@ -85,39 +139,43 @@ Result<NodeRef> NodeCache::Get(uint64_t page_id, bool track) {
     spare_pages_.pop_back();
   }
   std::span<std::byte, kPageSize> bytes(page.data(), kPageSize);
-  const std::string* source = &file_.path();
-  if (pmem_ != nullptr && pmem_->Lookup(page_id, bytes, file_.path())) {
-    // served by the PMem tier
-  } else if (IsCold(page_id)) {
+  source = &file_.path();
+  if (pmem_ != nullptr && pmem_->Lookup(page_id, bytes, file_.path())) return page;
+  if (IsCold(page_id)) {
     if (cold_ == nullptr) {
       return Err(StatusCode::kCorruption, "the tree in " + file_.path() +
                                               " references a cold node but no cold-dir is set");
     }
-    auto pages = cold_->Read(page_id);
-    if (!pages) return Err(pages.error());
-    page = std::move(*pages);
+    Recycle(std::move(page));
     source = &cold_->path();
-  } else {
-    TK_RETURN_IF_ERROR_R(file_.Read(page_id, bytes));
-    uint32_t pages = NodePages(ReadHeader(bytes).used);
-    if (pages > 1) {
-      // A wide node: the first page says how many follow.
-      if (pages > NodePages(kMaxKeySize * 4)) {
-        return Err(StatusCode::kCorruption, "page " + std::to_string(page_id) + " of " +
-                                                file_.path() + " claims an impossible node size");
-      }
-      AlignedBuffer all(size_t{pages} * kPageSize);
-      std::memcpy(all.data(), page.data(), kPageSize);
-      TK_RETURN_IF_ERROR_R(file_.ReadRun(page_id + 1, pages - 1, all.span().subspan(kPageSize)));
-      page = std::move(all);
-    }
+    return cold_->Read(page_id);
   }
-  auto decoded = DecodeNode(page.span(), page_id, *source);
-  // The node holds its own copy: the buffer serves the next read (aligned_alloc and zeroing 4 KiB
-  // per miss otherwise).
+  TK_RETURN_IF_ERROR_R(file_.Read(page_id, bytes));
+  const uint32_t pages = NodePages(ReadHeader(bytes).used);
+  if (pages == 1) return page;
+  // A wide node: the first page says how many follow.
+  if (pages > NodePages(kMaxKeySize * 4)) {
+    return Err(StatusCode::kCorruption, "page " + std::to_string(page_id) + " of " +
+                                            file_.path() + " claims an impossible node size");
+  }
+  AlignedBuffer all(size_t{pages} * kPageSize);
+  std::memcpy(all.data(), page.data(), kPageSize);
+  Recycle(std::move(page));
+  TK_RETURN_IF_ERROR_R(file_.ReadRun(page_id + 1, pages - 1, all.span().subspan(kPageSize)));
+  return all;
+}
+
+void NodeCache::Recycle(AlignedBuffer page) {
+  // Read buffers serve the next read (aligned_alloc and zeroing 4 KiB per miss otherwise).
   if (page.size() == kPageSize && spare_pages_.size() < kSparePages) {
     spare_pages_.push_back(std::move(page));
   }
+}
+
+Result<NodeRef> NodeCache::DecodeAndAdd(uint64_t page_id, AlignedBuffer page,
+                                        const std::string& source) {
+  auto decoded = DecodeNode(page.span(), page_id, source);
+  Recycle(std::move(page));  // the node holds its own copy
   if (!decoded) return Err(decoded.error());
   std::shared_ptr<Node> node = std::move(*decoded);
   // Another fiber may have loaded the same page while this one waited for the read.

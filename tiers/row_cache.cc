@@ -102,28 +102,9 @@ std::optional<RowCache::Cached> RowCache::Find(std::string_view key, uint64_t ha
 }
 
 bool RowCache::Admit(uint64_t hash) {
-  // 16 bits per entry of ~100-byte values the capacity holds, at least 4096; cleared at one in
-  // eight set, so a key counts as seen for about as many other keys as the cache holds, and a
-  // key never seen passes with a chance under 1/64.
-  const uint64_t bits = std::bit_ceil(std::max<uint64_t>(4096, capacity_bytes_ / 128 * 16));
-  if (doorkeeper_.size() * 64 != bits) {
-    doorkeeper_.assign(bits / 64, 0);
-    doorkeeper_set_ = 0;
-  }
-  // Two bits from different parts of the hash (the low ones pick the table slot).
-  const uint64_t a = (hash >> 20) & (bits - 1), b = (hash >> 42 | hash << 22) & (bits - 1);
-  const bool seen = (doorkeeper_[a / 64] >> (a % 64) & 1) && (doorkeeper_[b / 64] >> (b % 64) & 1);
-  if (seen) return true;
-  for (uint64_t bit : {a, b}) {
-    uint64_t& word = doorkeeper_[bit / 64];
-    if (!(word >> (bit % 64) & 1)) doorkeeper_set_++;
-    word |= uint64_t{1} << (bit % 64);
-  }
-  if (doorkeeper_set_ * 8 > bits) {
-    std::fill(doorkeeper_.begin(), doorkeeper_.end(), 0);
-    doorkeeper_set_ = 0;
-  }
-  return false;
+  // 16 bits per entry of ~100-byte values the capacity holds: a key counts as seen for about as
+  // many other keys as the cache holds.
+  return doorkeeper_.Seen(hash, capacity_bytes_ / 128 * 16);
 }
 
 void RowCache::Insert(std::string_view key, std::optional<std::string_view> value, bool admit) {

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/doorkeeper.h"
 #include "tiers/memtable.h"
 
 namespace tierkv::tiers {
@@ -93,8 +94,7 @@ class RowCache {
   uint64_t capacity_bytes_;
   uint64_t bytes_ = 0;
   std::vector<Slot> slots_;  // a power of two in size, at most half full
-  std::vector<uint64_t> doorkeeper_;  // bitset, a power of two in bits
-  uint64_t doorkeeper_set_ = 0;       // bits set
+  Doorkeeper doorkeeper_;
   size_t entries_ = 0;
   size_t hand_ = 0;  // CLOCK
   uint64_t hits_ = 0;

@@ -1,0 +1,159 @@
+// Point lookups in leaves: FindInLeaf on encoded pages against a model and against the decoded
+// node, malformed pages as Corruption, and the node cache's doorkeeper for leaves read by point
+// lookups (searched in the read buffer the first time, cached when read again soon).
+#include <doctest/doctest.h>
+#include <rapidcheck.h>
+
+#include <map>
+
+#include "core/aligned_buffer.h"
+#include "tests/env_harness.h"
+#include "tiers/format.h"
+#include "tiers/node.h"
+#include "tiers/node_cache.h"
+#include "tiers/page_file.h"
+
+namespace tierkv::tiers {
+namespace {
+
+const std::string kFile = "test-file";
+
+AlignedBuffer Encode(const std::vector<LeafEntry>& entries, uint64_t page_id) {
+  AlignedBuffer pages(size_t{LeafPages(entries)} * kPageSize);
+  EncodeLeaf(entries, page_id, /*generation=*/1, pages.span());
+  return pages;
+}
+
+LeafEntry Inline(std::string key, std::string value) {
+  LeafEntry entry;
+  entry.key = std::move(key);
+  entry.value = std::move(value);
+  return entry;
+}
+
+// What FindInLeaf reports, as a comparable string: "-" absent, "v:<value>" or "o:<first page>".
+std::string Probe(std::span<const std::byte> pages, std::string_view key) {
+  std::string seen;
+  auto found = FindInLeaf(pages, key, kFile, [&](const LeafValueView& value) {
+    seen = value.overflow ? "o:" + std::to_string(value.ref.first_page)
+                          : "v:" + std::string(value.value);
+  });
+  REQUIRE_MESSAGE(found.has_value(), found.error().ToString());
+  CHECK(*found == !seen.empty());
+  return *found ? seen : "-";
+}
+
+TEST_CASE("FindInLeaf answers as the model, narrow and wide leaves, inline and overflow values") {
+  bool ok = rc::check("FindInLeaf vs a map", [] {
+    // Keys from a small alphabet (neighbours and prefixes of each other), now and then one long
+    // enough to make the leaf wide; the payload kept within a few pages.
+    std::map<std::string, std::string> model;
+    std::vector<LeafEntry> entries;
+    const int count = *rc::gen::inRange(0, 40);
+    for (int i = 0; i < count; i++) {
+      std::string key = *rc::gen::container<std::string>(rc::gen::inRange('a', 'e'));
+      if (*rc::gen::inRange(0, 30) == 0) key += std::string(5000, 'k');
+      model[key] = "";
+    }
+    uint64_t next_page = 100;
+    for (auto& [key, shown] : model) {
+      if (*rc::gen::inRange(0, 5) == 0) {
+        LeafEntry entry;
+        entry.key = key;
+        entry.overflow = true;
+        entry.ref = OverflowRef{next_page, 2, 5000};
+        shown = "o:" + std::to_string(next_page++);
+        entries.push_back(std::move(entry));
+      } else {
+        std::string value = *rc::gen::container<std::string>(rc::gen::inRange('0', '9'));
+        shown = "v:" + value;
+        entries.push_back(Inline(key, value));
+      }
+    }
+    AlignedBuffer pages = Encode(entries, 7);
+    for (const auto& [key, shown] : model) RC_ASSERT(Probe(pages.span(), key) == shown);
+    for (int i = 0; i < 20; i++) {
+      std::string key = *rc::gen::container<std::string>(rc::gen::inRange('a', 'f'));
+      auto it = model.find(key);
+      RC_ASSERT(Probe(pages.span(), key) == (it == model.end() ? "-" : it->second));
+    }
+    // The decoded node agrees entry by entry.
+    auto node = DecodeNode(pages.span(), 7, kFile);
+    RC_ASSERT(node.has_value());
+    RC_ASSERT((*node)->size() == model.size());
+  });
+  CHECK(ok);
+}
+
+TEST_CASE("FindInLeaf reports a malformed leaf as Corruption, never reads out of bounds") {
+  std::vector<LeafEntry> entries;
+  for (int i = 0; i < 20; i++) entries.push_back(Inline("key" + std::to_string(i + 10), "v"));
+  AlignedBuffer pages = Encode(entries, 3);
+  // Entry 10's offset (u16, the payload's 11th) pointed past the payload.
+  const uint16_t past = kPagePayload - 2;
+  std::memcpy(pages.data() + kPageHeaderSize + 2 * 10, &past, 2);
+  auto found = FindInLeaf(pages.span(), "key20", kFile, [](const LeafValueView&) {});
+  REQUIRE_FALSE(found.has_value());
+  CHECK(found.error().code() == StatusCode::kCorruption);
+  CHECK(found.error().ToString().find("page 3 of test-file") != std::string::npos);
+  // An inner node where a leaf belongs.
+  std::vector<InnerEntry> inner = {InnerEntry{"", 10}, InnerEntry{"m", 11}};
+  AlignedBuffer inner_pages(kPageSize);
+  EncodeInner(inner, 4, 1, inner_pages.span());
+  auto wrong = FindInLeaf(inner_pages.span(), "m", kFile, [](const LeafValueView&) {});
+  REQUIRE_FALSE(wrong.has_value());
+  CHECK(wrong.error().code() == StatusCode::kCorruption);
+}
+
+TEST_CASE("node cache: a leaf read by a point lookup is cached only when looked up again soon") {
+  testing::RunInEnv(testing::EnvKind::kSimulation, 1, [](Env& env, const std::string& dir) {
+    auto file = PageFile::Open(env, dir + "/data");
+    REQUIRE(file.has_value());
+    // Page 2: a narrow leaf; pages 3-4: a wide one (a 6000-byte key).
+    std::vector<LeafEntry> narrow = {Inline("a", "1"), Inline("b", "2"), Inline("c", "3")};
+    std::vector<LeafEntry> wide = {Inline("x", "4"), Inline(std::string(6000, 'y'), "5")};
+    REQUIRE(LeafPages(wide) == 2);
+    REQUIRE((*file)->Write(2, Encode(narrow, 2).span()).ok());
+    REQUIRE((*file)->Write(3, Encode(wide, 3).span()).ok());
+    NodeCache cache(**file, 1 << 20);
+    auto lookup = [&](uint64_t page, std::string_view key) {
+      std::string seen = "-";
+      auto found = cache.FindInLeaf(page, key, [&](const LeafValueView& value) {
+        seen = std::string(value.value);
+      });
+      REQUIRE_MESSAGE(found.has_value(), found.error().ToString());
+      return seen;
+    };
+    CHECK(lookup(2, "b") == "2");
+    CHECK(cache.stats().nodes == 0);  // searched in the read buffer
+    CHECK(cache.stats().misses == 1);
+    CHECK(lookup(2, "bb") == "-");    // read again soon: decoded and cached
+    CHECK(cache.stats().nodes == 1);
+    CHECK(lookup(2, "c") == "3");     // from the cached node
+    CHECK(cache.stats().hits == 1);
+    CHECK((*file)->reads() == 2);
+    CHECK(lookup(3, std::string(6000, 'y')) == "5");
+    CHECK(lookup(3, "x") == "4");
+    CHECK(cache.stats().nodes == 2);
+    CHECK(lookup(3, "z") == "-");
+    CHECK(cache.stats().hits == 2);
+    // Scans and merges read through Get, which caches at once.
+    REQUIRE((*file)->Write(5, Encode(narrow, 5).span()).ok());
+    auto node = cache.Get(5);
+    REQUIRE(node.has_value());
+    CHECK(cache.stats().nodes == 3);
+    // A damaged page is Corruption naming the file and page, on either path.
+    std::byte flip{0x5a};
+    REQUIRE((*file)->Write(6, Encode(narrow, 6).span()).ok());
+    auto raw = env.OpenFile(dir + "/data", {});
+    REQUIRE(raw.has_value());
+    REQUIRE((*raw)->Write(6 * kPageSize + 200, std::span(&flip, 1)).ok());
+    auto damaged = cache.FindInLeaf(6, "a", [](const LeafValueView&) {});
+    REQUIRE_FALSE(damaged.has_value());
+    CHECK(damaged.error().code() == StatusCode::kCorruption);
+    CHECK(damaged.error().ToString().find("page 6") != std::string::npos);
+  });
+}
+
+}  // namespace
+}  // namespace tierkv::tiers
