@@ -181,10 +181,7 @@ Result<int> UringLoop::RunOp(const std::function<void(io_uring_sqe*)>& prepare, 
   io_uring_sqe* sqe = GetSqe();
   prepare(sqe);
   io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(&done));
-  if (start_now && ++unstarted_ >= kStartBatch) {
-    io_uring_submit(&ring_);
-    unstarted_ = 0;
-  }
+  if (start_now && ++unstarted_ >= kStartBatch) StartPending();
   WakeReason reason = done.Wait(deadline, interruptible);
   if (reason == WakeReason::kWoken) return static_cast<int>(done.result());
   io_uring_sqe* cancel = GetSqe();

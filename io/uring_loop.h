@@ -51,6 +51,12 @@ class UringLoop : public ExecutorHost {
   // with the rest of this turn's submissions at the loop's next wait (device reads: see the .cc).
   Result<int> RunOp(const std::function<void(io_uring_sqe*)>& prepare, Deadline deadline,
                     bool interruptible = true, bool start_now = false);
+  // Hands start_now operations still waiting for their group to the kernel now.
+  void StartPending() {
+    if (unstarted_ == 0) return;
+    io_uring_submit(&ring_);
+    unstarted_ = 0;
+  }
 
  private:
   void InitRing();

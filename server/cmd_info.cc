@@ -156,8 +156,9 @@ void TiersSection(const Gathered& g, std::string& out) {
                      pmem_hits, pmem_misses, Ratio(pmem_hits, pmem_hits + pmem_misses),
                      Sum(g, [](const auto& s) { return s.pmem.slots; }),
                      Sum(g, [](const auto& s) { return s.pmem.used; }));
-  out += fmt::format("ssd_page_reads:{}\r\nssd_file_pages:{}\r\nssd_used_pages:{}\r\n",
+  out += fmt::format("ssd_page_reads:{}\r\nleaf_filter_skips:{}\r\nssd_file_pages:{}\r\nssd_used_pages:{}\r\n",
                      Sum(g, [](const auto& s) { return s.page_reads; }),
+                     Sum(g, [](const auto& s) { return s.leaf_filter_skips; }),
                      Sum(g, [](const auto& s) { return s.file_pages; }),
                      Sum(g, [](const auto& s) { return s.used_pages; }));
   out += fmt::format("cold_moved_out:{}\r\ncold_promoted:{}\r\ncold_reads:{}\r\ncold_raw_bytes:{}\r\ncold_stored_bytes:{}\r\n",

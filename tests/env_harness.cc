@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "io/prod_env.h"
 #include "sim/sim_env.h"
 
@@ -26,8 +28,18 @@ void RunInEnv(EnvKind kind, int executors, const EnvBody& body, uint64_t seed,
     io::ProdEnvOptions options;
     options.executors = executors;
     options.log_level = "warn";
-    io::ProdEnv env(options);
-    env.Run([&] { body(env, MakeTestDir(env, "test-tmp")); });
+    std::string dir;
+    {
+      io::ProdEnv env(options);
+      env.Run([&] {
+        dir = MakeTestDir(env, "test-tmp");
+        body(env, dir);
+      });
+    }
+    // A body that finished leaves nothing behind (hundreds of runs filled a disk); a failed one
+    // throws past this and keeps its directory for a look.
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
     return;
   }
   sim::World world(seed, faults);

@@ -15,22 +15,6 @@ constexpr uint32_t kMergeLeavesPerYield = 16;
 // Children of one inner node a merge reads at once (the device's queue depth for them).
 constexpr size_t kMergeReadAhead = 32;
 
-// Index of the child covering `key`: the last entry whose key is <= key (<, when strict); entry 0
-// stands for everything below entry 1.
-size_t ChildFor(const Node& node, std::string_view key, bool strict) {
-  size_t lo = 1, hi = node.size();
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    bool left = strict ? node.key(mid) < key : node.key(mid) <= key;
-    if (left) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo - 1;
-}
-
 // The answer in a leaf for `mode` (one binary search: the bound the mode needs).
 std::optional<LeafEntry> Pick(const Node& leaf, std::string_view key, Tree::SeekMode mode) {
   switch (mode) {
@@ -70,6 +54,7 @@ Result<std::optional<std::string>> Tree::Get(const TreeRoot& tree, std::string_v
                                              uint64_t offset, uint64_t length) {
   if (tree.height == 0) return std::nullopt;
   uint64_t page = tree.root;
+  const uint64_t bits = tree.height > 1 ? KeyFilterBits(key) : 0;
   for (uint32_t level = 1; level < tree.height; level++) {
     auto node = cache_.Get(page);
     if (!node) return Err(node.error());
@@ -78,7 +63,13 @@ Result<std::optional<std::string>> Tree::Get(const TreeRoot& tree, std::string_v
       return Err(StatusCode::kCorruption, "page " + std::to_string(page) + " of " + file_.path() +
                                               " is a leaf above the tree's leaf level");
     }
-    page = n.child(ChildFor(n, key, /*strict=*/false));
+    const size_t child = n.ChildIndex(key, /*strict=*/false);
+    // The leaf's filter lacks one of the key's bits: the leaf does not hold it.
+    if (level + 1 == tree.height && (n.filter(child) & bits) != bits) {
+      filter_skips_++;
+      return std::nullopt;
+    }
+    page = n.child(child);
   }
   std::optional<std::string> value;
   std::optional<OverflowRef> overflow;
@@ -125,7 +116,7 @@ Result<std::optional<LeafEntry>> Tree::SeekNode(uint64_t page, std::string_view 
     if (leaf != nullptr) *leaf = n;
     return Pick(*n, key, mode);
   }
-  size_t i = ChildFor(*n, key, mode == SeekMode::kLT);
+  size_t i = n->ChildIndex(key, mode == SeekMode::kLT);
   auto found = SeekNode(n->child(i), key, mode, leaf);
   if (!found || found->has_value()) return found;
   bool forward = mode == SeekMode::kGE || mode == SeekMode::kGT;
@@ -273,6 +264,8 @@ Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, Me
     node->generation = generation_;
     node->page_id = allocator_.Allocate(node->pages);
     std::string first_key = part.front().key;
+    uint64_t filter = kAnyKey;
+    if constexpr (kLeaf) filter = LeafFilter(part);
     std::vector<std::byte> bytes(size_t{node->pages} * kPageSize);
     if constexpr (kLeaf) {
       EncodeLeaf(part, node->page_id, node->generation, bytes);
@@ -280,7 +273,7 @@ Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, Me
       EncodeInner(part, node->page_id, node->generation, bytes);
     }
     TK_RETURN_IF_ERROR_R(WritePages(node->page_id, bytes));
-    pieces.push_back(Piece{std::move(first_key), node->page_id});
+    pieces.push_back(Piece{std::move(first_key), node->page_id, filter});
     result.pages_written += node->pages;
     cache_.Insert(std::move(node));
     i = j;
@@ -363,7 +356,7 @@ Result<std::vector<Tree::Piece>> Tree::MergeNode(const NodeRef& n, ChangeIt begi
     NodeRef child = std::move((*nodes)[next++]);
     auto pieces = MergeNode(child, first, last, result);
     if (!pieces) return Err(pieces.error());
-    for (Piece& piece : *pieces) entries.push_back(InnerEntry{std::move(piece.first_key), piece.page});
+    for (Piece& piece : *pieces) entries.push_back(InnerEntry{std::move(piece.first_key), piece.page, piece.filter});
   }
   if (entries.empty()) return std::vector<Piece>{};
   return WriteNodes(std::move(entries), result);
@@ -389,7 +382,7 @@ Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Ch
   uint32_t height = std::max<uint32_t>(tree.height, 1);
   while (pieces->size() > 1) {
     std::vector<InnerEntry> entries;
-    for (Piece& piece : *pieces) entries.push_back(InnerEntry{std::move(piece.first_key), piece.page});
+    for (Piece& piece : *pieces) entries.push_back(InnerEntry{std::move(piece.first_key), piece.page, piece.filter});
     pieces = WriteNodes(std::move(entries), result);
     if (!pieces) return Err(pieces.error());
     height++;

@@ -64,6 +64,8 @@ class Tree {
   // `length` bytes of an entry's value from `offset`, reading only the pages needed. Suspends.
   Result<std::string> ReadValueRange(const LeafEntry& entry, uint64_t offset, uint64_t length);
   Result<std::string> ReadOverflowRange(const OverflowRef& ref, uint64_t offset, uint64_t length);
+  // Gets of absent keys answered by a leaf's filter, without reading the leaf.
+  uint64_t filter_skips() const { return filter_skips_; }
 
   // Views into the caller's memtable (kept alive for the merge): no copy of the changes.
   struct Change {
@@ -98,6 +100,7 @@ class Tree {
   struct Piece {
     std::string first_key;
     uint64_t page;
+    uint64_t filter;  // the node's key filter (kAnyKey for an inner node)
   };
   using ChangeIt = std::vector<Change>::const_iterator;
 
@@ -125,6 +128,7 @@ class Tree {
   Status WritePages(uint64_t first, std::span<const std::byte> bytes);
 
   uint32_t leaves_since_yield_ = 0;  // MergeLeaf's count towards its next Yield
+  uint64_t filter_skips_ = 0;        // Gets answered by a leaf filter without a read
   Executor& executor_;
   PageFile& file_;
   NodeCache& cache_;

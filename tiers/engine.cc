@@ -712,6 +712,7 @@ EngineStats Engine::stats() const {
   s.file_pages = allocator_->size_pages();
   s.used_pages = allocator_->used_pages();
   s.page_reads = file_->reads();
+  s.leaf_filter_skips = tree_->filter_skips();
   s.peak_page_reads_in_flight = file_->peak_reads_in_flight();
   s.cache = cache_->stats();
   s.rows = rows_->stats();

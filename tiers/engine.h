@@ -145,6 +145,7 @@ struct EngineStats {
   uint64_t file_pages = 0;
   uint64_t used_pages = 0;
   uint64_t page_reads = 0;  // pages read from the page file since open
+  uint64_t leaf_filter_skips = 0;  // point reads of absent keys a leaf filter answered
   uint64_t peak_page_reads_in_flight = 0;  // since open or ResetPeakReads()
   CacheStats cache;
   RowCacheStats rows;

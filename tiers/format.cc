@@ -9,7 +9,9 @@
 namespace tierkv::tiers {
 namespace {
 
-constexpr char kMagic[8] = {'T', 'I', 'E', 'R', 'K', 'V', 'S', '1'};
+// Format 2: inner entries carry their child's key filter. Format 1 files are refused by name.
+constexpr char kMagic[8] = {'T', 'I', 'E', 'R', 'K', 'V', 'S', '2'};
+constexpr char kMagicFormat1[8] = {'T', 'I', 'E', 'R', 'K', 'V', 'S', '1'};
 
 uint64_t PageChecksum(std::span<const std::byte, kPageSize> page, uint64_t page_id) {
   return XXH64(page.data() + 8, kPageSize - 8, page_id);
@@ -100,6 +102,11 @@ void EncodeSuperblock(const Superblock& sb, uint64_t page_id, std::span<std::byt
 Result<Superblock> DecodeSuperblock(std::span<const std::byte, kPageSize> page, uint64_t page_id,
                                     const std::string& file) {
   TK_RETURN_IF_ERROR_R(VerifyPage(page, page_id, file));
+  if (std::memcmp(page.data() + kPageHeaderSize, kMagicFormat1, sizeof(kMagicFormat1)) == 0) {
+    return Err(StatusCode::kCorruption,
+               file + " was written in tierkv's data format 1 (before leaf filters); this build "
+                      "reads format 2: start from an empty directory (or load a DUMP of the data)");
+  }
   if (ReadHeader(page).type != static_cast<uint16_t>(PageType::kSuperblock) ||
       std::memcmp(page.data() + kPageHeaderSize, kMagic, sizeof(kMagic)) != 0) {
     return Err(Malformed(file, page_id, "not a tierkv superblock"));
@@ -111,6 +118,17 @@ Result<Superblock> DecodeSuperblock(std::span<const std::byte, kPageSize> page, 
             in.Get(sb.alloc_map_page) && in.Get(sb.alloc_map_pages);
   if (!ok) return Err(Malformed(file, page_id, "short superblock"));
   return sb;
+}
+
+uint64_t KeyFilterBits(std::string_view key) {
+  const uint64_t hash = XXH3_64bits(key.data(), key.size());
+  return uint64_t{1} << (hash & 63) | uint64_t{1} << (hash >> 58);
+}
+
+uint64_t LeafFilter(const std::vector<LeafEntry>& entries) {
+  uint64_t filter = 0;
+  for (const LeafEntry& entry : entries) filter |= KeyFilterBits(entry.key);
+  return filter;
 }
 
 size_t LeafEntry::EncodedSize(bool wide) const {
@@ -296,6 +314,7 @@ void EncodeInner(const std::vector<InnerEntry>& entries, uint64_t page_id, uint6
     out.PutLength(entry.key.size());
     out.PutBytes(entry.key);
     out.Put(entry.child);
+    out.Put(entry.filter);
   }
   SealNode(out.Finish(), PageType::kInner, entries.size(), page_id, generation, pages);
 }
@@ -377,7 +396,8 @@ Result<bool> FindInLeaf(std::span<const std::byte> pages, std::string_view key,
 }
 
 Status VisitInner(std::span<const std::byte> pages, const std::string& file,
-                  const std::function<void(std::string_view key, uint64_t child)>& visit) {
+                  const std::function<void(std::string_view key, uint64_t child,
+                                           uint64_t filter)>& visit) {
   auto payload = GatherPayload(pages, PageType::kInner, file);
   if (!payload) return payload.error();
   uint64_t id = payload->header.page_id;
@@ -388,12 +408,12 @@ Status VisitInner(std::span<const std::byte> pages, const std::string& file,
     if (!GetWidth(offsets, payload->wide, offset)) return Status(Malformed(file, id, "bad offset"));
     Reader in(payload->bytes, offset);
     std::string_view key;
-    uint64_t child = kNoPage;
+    uint64_t child = kNoPage, filter = kAnyKey;
     if (!GetWidth(in, payload->wide, key_length) || !in.GetView(key_length, key) ||
-        !in.Get(child)) {
+        !in.Get(child) || !in.Get(filter)) {
       return Status(Malformed(file, id, "bad inner entry"));
     }
-    visit(key, child);
+    visit(key, child, filter);
   }
   return Status::Ok();
 }

@@ -136,17 +136,28 @@ struct LeafValueView {
   OverflowRef ref;         // when overflow
 };
 
+// A leaf's key filter, kept in its parent's entry for it: a 64-bit Bloom filter with two bits per
+// key (LevelDB's filter blocks, at the granularity of a leaf and one word). A point read whose
+// key's bits are not all set in the filter knows the leaf does not hold the key without reading
+// it; with the ~16 keys of a leaf of 100-byte values, 85% of the reads of absent keys skip the
+// device. A leaf of many more keys saturates its filter: no skip, never a wrong answer. Inner
+// children, whose keys their own entries summarize, carry kAnyKey.
+inline constexpr uint64_t kAnyKey = ~uint64_t{0};
+uint64_t KeyFilterBits(std::string_view key);
+uint64_t LeafFilter(const std::vector<LeafEntry>& entries);
+
 struct InnerEntry {
   std::string key;  // first key of the child (empty for the leftmost child)
   uint64_t child = kNoPage;
-  size_t EncodedSize(bool wide = false) const { return (wide ? 8 : 4) + key.size() + 8; }
+  uint64_t filter = kAnyKey;  // the child leaf's key filter
+  size_t EncodedSize(bool wide = false) const { return (wide ? 8 : 4) + key.size() + 16; }
 };
 
 // Node payload (after the first page's header): offsets[count] (relative to the payload), then
 // the entries.
 //   leaf entry:  key length | u8 kind (0 inline, 1 overflow) | u32 value length | key | value
 //                (overflow: value = u64 first page | u32 pages | u64 length)
-//   inner entry: key length | key | u64 child
+//   inner entry: key length | key | u64 child | u64 child's key filter
 // A narrow node fits one page and uses u16 offsets and key lengths. A wide node (only a node
 // holding a key too long for that) uses u32 ones and spans NodePages(used) contiguous pages: the
 // first page's header has the type, count and the payload's total length (`used`); every further
@@ -174,7 +185,8 @@ Status VisitLeaf(std::span<const std::byte> pages, const std::string& file,
                  const std::function<void(std::string_view key, bool overflow,
                                           std::string_view value)>& visit);
 Status VisitInner(std::span<const std::byte> pages, const std::string& file,
-                  const std::function<void(std::string_view key, uint64_t child)>& visit);
+                  const std::function<void(std::string_view key, uint64_t child,
+                                           uint64_t filter)>& visit);
 // A point lookup in a leaf's verified pages without decoding it: a binary search over the
 // entries as they lie in the pages, each one checked as VisitLeaf checks it. Calls `found` with
 // the value of `key` (views into `pages`, valid during the call) and returns true, or returns

@@ -1,6 +1,7 @@
 #include "tiers/node.h"
 
 #include <algorithm>
+#include <cstring>
 #include <type_traits>
 
 #include "core/assert.h"
@@ -66,8 +67,23 @@ size_t Node::UpperBound(std::string_view k) const {
   return lo;
 }
 
+size_t Node::ChildIndex(std::string_view k, bool strict) const {
+  size_t lo = 1, hi = size();
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    const bool left = strict ? key(mid) < k : key(mid) <= k;
+    if (left) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo - 1;
+}
+
 void Node::Reserve(size_t entries, size_t bytes) {
   records_.reserve(entries);
+  if (type == PageType::kInner) filters_.reserve(entries);
   bytes_.reserve(bytes);
 }
 
@@ -89,10 +105,11 @@ void Node::AddLeaf(const LeafEntry& entry) {
   AddLeaf(entry.key, true, std::string_view(ref, kOverflowRefSize));
 }
 
-void Node::AddInner(std::string_view k, uint64_t child_page) {
+void Node::AddInner(std::string_view k, uint64_t child_page, uint64_t filter) {
   records_.push_back(
       Record{static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(k.size()), child_page});
   bytes_ += k;
+  filters_.push_back(filter);
 }
 
 void Node::Seal() {
@@ -101,6 +118,7 @@ void Node::Seal() {
   memory_bytes = HeapBytes(sizeof(Node) + 16) + 32;
   memory_bytes += HeapBytes(records_.capacity() * sizeof(Record));
   if (bytes_.capacity() > kInline) memory_bytes += HeapBytes(bytes_.capacity() + 1);
+  memory_bytes += HeapBytes(filters_.capacity() * sizeof(uint64_t));
 }
 
 Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> bytes, uint64_t page_id,
@@ -110,9 +128,10 @@ Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> bytes, uint6
   const PageHeader header = ReadHeader(bytes);
   node->generation = header.generation;
   node->pages = static_cast<uint32_t>(bytes.size() / kPageSize);
+  const PageType type = static_cast<PageType>(header.type);
+  if (type == PageType::kInner) node->type = PageType::kInner;  // Reserve sizes by type
   // The entries' bytes are at most the payload's.
   node->Reserve(header.count, header.used);
-  const PageType type = static_cast<PageType>(header.type);
   Status status;
   if (type == PageType::kLeaf) {
     node->type = PageType::kLeaf;
@@ -122,7 +141,9 @@ Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> bytes, uint6
   } else if (type == PageType::kInner) {
     node->type = PageType::kInner;
     status = VisitInner(bytes, file,
-                        [&](std::string_view key, uint64_t child) { node->AddInner(key, child); });
+                        [&](std::string_view key, uint64_t child, uint64_t filter) {
+                          node->AddInner(key, child, filter);
+                        });
   } else {
     status = Status(StatusCode::kCorruption,
                     "page " + std::to_string(page_id) + " of " + file + " is not a tree node");
@@ -149,7 +170,7 @@ std::shared_ptr<Node> MakeNode(const std::vector<Entry>& entries) {
     if constexpr (kLeaf) {
       node->AddLeaf(entry);
     } else {
-      node->AddInner(entry.key, entry.child);
+      node->AddInner(entry.key, entry.child, entry.filter);
     }
   }
   if constexpr (kLeaf) {

@@ -45,7 +45,14 @@ class Node {
   LeafEntry leaf_entry(size_t i) const;
   // Inner entries.
   uint64_t child(size_t i) const { return records_[i].aux; }
-  InnerEntry inner_entry(size_t i) const { return InnerEntry{std::string(key(i)), child(i)}; }
+  // The index of the child covering `key`: the last entry whose key is <= key (< when `strict`);
+  // entry 0 stands for everything below entry 1.
+  size_t ChildIndex(std::string_view key, bool strict) const;
+  // The key filter of child i (kAnyKey for inner children; tiers/format.h).
+  uint64_t filter(size_t i) const { return filters_[i]; }
+  InnerEntry inner_entry(size_t i) const {
+    return InnerEntry{std::string(key(i)), child(i), filter(i)};
+  }
   // All entries, materialized (encoding and relocation; lookups use the accessors).
   std::vector<LeafEntry> leaf_entries() const;
   std::vector<InnerEntry> inner_entries() const;
@@ -57,7 +64,7 @@ class Node {
   void Reserve(size_t entries, size_t bytes);
   void AddLeaf(std::string_view key, bool overflow, std::string_view value_or_ref);
   void AddLeaf(const LeafEntry& entry);
-  void AddInner(std::string_view key, uint64_t child);
+  void AddInner(std::string_view key, uint64_t child, uint64_t filter);
   void Seal();
 
  private:
@@ -73,6 +80,7 @@ class Node {
 
   std::string bytes_;
   std::vector<Record> records_;
+  std::vector<uint64_t> filters_;  // inner nodes: per entry
 };
 using NodeRef = std::shared_ptr<const Node>;
 

@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 #include <rapidcheck.h>
 
+#include <bit>
 #include <map>
+#include <set>
 
 #include "core/aligned_buffer.h"
 #include "tests/env_harness.h"
@@ -77,12 +79,92 @@ TEST_CASE("FindInLeaf answers as the model, narrow and wide leaves, inline and o
       auto it = model.find(key);
       RC_ASSERT(Probe(pages.span(), key) == (it == model.end() ? "-" : it->second));
     }
+    // The leaf's filter holds every key's bits (a missing bit would make a present key absent).
+    const uint64_t filter = LeafFilter(entries);
+    for (const auto& [key, shown] : model) {
+      RC_ASSERT((filter & KeyFilterBits(key)) == KeyFilterBits(key));
+    }
     // The decoded node agrees entry by entry.
     auto node = DecodeNode(pages.span(), 7, kFile);
     RC_ASSERT(node.has_value());
     RC_ASSERT((*node)->size() == model.size());
   });
   CHECK(ok);
+}
+
+// The child a descent takes, by definition: the last entry (from 1) whose key is <= key (<).
+size_t ChildByDefinition(const std::vector<InnerEntry>& entries, std::string_view key, bool strict) {
+  size_t child = 0;
+  for (size_t i = 1; i < entries.size(); i++) {
+    if (strict ? entries[i].key < key : entries[i].key <= key) child = i;
+  }
+  return child;
+}
+
+TEST_CASE("inner nodes: ChildIndex picks the child the definition does") {
+  bool ok = rc::check("ChildIndex vs a linear scan", [] {
+    // Keys with a shared prefix of any length and bytes from a tiny alphabet that includes NUL
+    // (keys that are prefixes of each other).
+    const std::string prefix = *rc::gen::container<std::string>(rc::gen::inRange('p', 'r'));
+    auto gen_key = [&] {
+      std::string tail = *rc::gen::container<std::string>(rc::gen::element('\0', 'a', 'b', '\xff'));
+      return *rc::gen::inRange(0, 8) == 0 ? tail : prefix + tail;
+    };
+    std::set<std::string> keys;
+    const int count = *rc::gen::inRange(1, 60);
+    for (int i = 0; i < count; i++) keys.insert(gen_key());
+    std::vector<InnerEntry> entries = {InnerEntry{"", 1}};
+    for (const std::string& key : keys) {
+      if (!key.empty()) entries.push_back(InnerEntry{key, entries.size() + 1});
+    }
+    auto node = MakeInnerNode(entries);
+    for (int i = 0; i < 30; i++) {
+      const std::string key = *rc::gen::inRange(0, 3) == 0
+                                  ? entries[*rc::gen::inRange<size_t>(0, entries.size())].key
+                                  : gen_key();
+      for (bool strict : {false, true}) {
+        RC_ASSERT(node->ChildIndex(key, strict) == ChildByDefinition(entries, key, strict));
+      }
+    }
+  });
+  CHECK(ok);
+}
+
+TEST_CASE("inner entries keep their child's key filter through encoding and decoding") {
+  std::vector<LeafEntry> leaf = {Inline("apple", "1"), Inline("banana", "2"), Inline("cherry", "3")};
+  const uint64_t filter = LeafFilter(leaf);
+  CHECK(std::popcount(filter) <= 6);
+  std::vector<InnerEntry> entries = {InnerEntry{"", 10, filter}, InnerEntry{"m", 11, kAnyKey},
+                                     InnerEntry{"t", 12, 0x5}};
+  AlignedBuffer pages(kPageSize);
+  EncodeInner(entries, 4, 1, pages.span());
+  auto node = DecodeNode(pages.span(), 4, kFile);
+  REQUIRE(node.has_value());
+  REQUIRE((*node)->size() == 3);
+  CHECK((*node)->filter(0) == filter);
+  CHECK((*node)->filter(1) == kAnyKey);
+  CHECK((*node)->filter(2) == 0x5);
+  CHECK((*node)->inner_entry(2).filter == 0x5);
+  // Absent keys mostly miss the filter of a three-key leaf (each takes two of 64 bits).
+  int ruled_out = 0;
+  for (int i = 0; i < 1000; i++) {
+    const uint64_t bits = KeyFilterBits("absent" + std::to_string(i));
+    if ((filter & bits) != bits) ruled_out++;
+  }
+  CHECK(ruled_out > 900);
+}
+
+TEST_CASE("a data file of format 1 is refused with a clear error") {
+  AlignedBuffer page(kPageSize);
+  Superblock sb;
+  sb.generation = 3;
+  EncodeSuperblock(sb, 1, page.span().first<kPageSize>());
+  REQUIRE(DecodeSuperblock(page.span().first<kPageSize>(), 1, kFile).has_value());
+  page.data()[kPageHeaderSize + 7] = std::byte{'1'};  // the magic's version: TIERKVS1
+  SealPage(page.span().first<kPageSize>());
+  auto old = DecodeSuperblock(page.span().first<kPageSize>(), 1, kFile);
+  REQUIRE_FALSE(old.has_value());
+  CHECK(old.error().ToString().find("format 1") != std::string::npos);
 }
 
 TEST_CASE("FindInLeaf reports a malformed leaf as Corruption, never reads out of bounds") {
