@@ -169,7 +169,7 @@ void ScatterPayload(const std::vector<std::byte>& payload, std::span<std::byte> 
     std::span<std::byte, kPageSize> page(pages.data() + i * kPageSize, kPageSize);
     size_t begin = i * kPagePayload;
     size_t length = std::min(kPagePayload, payload.size() - begin);
-    std::memcpy(page.data() + kPageHeaderSize, payload.data() + begin, length);
+    if (length > 0) std::memcpy(page.data() + kPageHeaderSize, payload.data() + begin, length);
     WriteHeader(page, header(i, length));
     SealPage(page);
   }
