@@ -115,8 +115,9 @@ Status Engine::Recover() {
       // resurrect an older tree whose freed pages the newer one reused. Only a slot that reads
       // but does not decode (a torn superblock write) is passed over.
       if (!read.ok() && read.code() != StatusCode::kCorruption) return read;
-      auto decoded = read.ok() ? DecodeSuperblock(page.span().first<kPageSize>(), slot, path)
-                               : Result<Superblock>(Err(read));
+      // A slot that failed its checksum is decoded too (decoding checks it again, and names a
+      // file of an older format as such rather than reporting damage).
+      auto decoded = DecodeSuperblock(page.span().first<kPageSize>(), slot, path);
       if (decoded && (!best || decoded->generation > best->generation)) best = *decoded;
       if (!decoded) errors += " [" + decoded.error().ToString() + "]";
     }

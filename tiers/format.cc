@@ -9,12 +9,15 @@
 namespace tierkv::tiers {
 namespace {
 
-// Format 2: inner entries carry their child's key filter. Format 1 files are refused by name.
+// Format 2: inner entries carry their child's key filter, page checksums are XXH3. Format 1
+// files are refused by name.
 constexpr char kMagic[8] = {'T', 'I', 'E', 'R', 'K', 'V', 'S', '2'};
 constexpr char kMagicFormat1[8] = {'T', 'I', 'E', 'R', 'K', 'V', 'S', '1'};
 
 uint64_t PageChecksum(std::span<const std::byte, kPageSize> page, uint64_t page_id) {
-  return XXH64(page.data() + 8, kPageSize - 8, page_id);
+  // XXH3 (format 2; format 1 used XXH64): about twice as fast over 4 KiB, and every page read
+  // from the device is checked (4% of a disk-bound GET's server time with XXH64).
+  return XXH3_64bits_withSeed(page.data() + 8, kPageSize - 8, page_id);
 }
 
 Status Malformed(const std::string& file, uint64_t page_id, const char* what) {
@@ -101,12 +104,15 @@ void EncodeSuperblock(const Superblock& sb, uint64_t page_id, std::span<std::byt
 
 Result<Superblock> DecodeSuperblock(std::span<const std::byte, kPageSize> page, uint64_t page_id,
                                     const std::string& file) {
-  TK_RETURN_IF_ERROR_R(VerifyPage(page, page_id, file));
-  if (std::memcmp(page.data() + kPageHeaderSize, kMagicFormat1, sizeof(kMagicFormat1)) == 0) {
+  // Before the checksum: format 1's pages carry XXH64 checksums, which fail format 2's check.
+  if (ReadHeader(page).type == static_cast<uint16_t>(PageType::kSuperblock) &&
+      std::memcmp(page.data() + kPageHeaderSize, kMagicFormat1, sizeof(kMagicFormat1)) == 0) {
     return Err(StatusCode::kCorruption,
-               file + " was written in tierkv's data format 1 (before leaf filters); this build "
+               file + " was written in tierkv's data format 1 (XXH64 page checksums, no leaf "
+                      "filters); this build "
                       "reads format 2: start from an empty directory (or load a DUMP of the data)");
   }
+  TK_RETURN_IF_ERROR_R(VerifyPage(page, page_id, file));
   if (ReadHeader(page).type != static_cast<uint16_t>(PageType::kSuperblock) ||
       std::memcmp(page.data() + kPageHeaderSize, kMagic, sizeof(kMagic)) != 0) {
     return Err(Malformed(file, page_id, "not a tierkv superblock"));

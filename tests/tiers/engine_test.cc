@@ -1,6 +1,7 @@
 // Storage engine: operations, snapshots, iterators, checkpoints and reopen, large values,
 // reclamation, corruption detection, failed writes. Basic cases run on both Envs.
 #include <doctest/doctest.h>
+#include <xxhash.h>
 
 #include <map>
 
@@ -150,6 +151,31 @@ TEST_CASE("engine: reads of absent keys skip leaves by their filters; present ke
     MESSAGE("filter skips: " << stats.leaf_filter_skips << ", page reads: "
                              << stats.page_reads - reads_before);
     REQUIRE(engine->Close().ok());
+  });
+}
+
+TEST_CASE("engine: a data file of format 1 is refused with an error naming the format") {
+  RunInBoth(1, [](Env& env, const std::string& dir) {
+    EngineOptions options = SmallOptions(dir);
+    REQUIRE(env.CreateDir(options.dir).ok());
+    // Format 1's superblocks: magic TIERKVS1 and an XXH64 checksum seeded with the page id.
+    AlignedBuffer pages(2 * kPageSize);
+    for (uint64_t slot = 0; slot < 2; slot++) {
+      std::span<std::byte, kPageSize> page(pages.data() + slot * kPageSize, kPageSize);
+      EncodeSuperblock(Superblock{}, slot, page);
+      std::memcpy(page.data() + kPageHeaderSize, "TIERKVS1", 8);
+      PageHeader header = ReadHeader(page);
+      header.checksum = XXH64(page.data() + 8, kPageSize - 8, slot);
+      WriteHeader(page, header);
+    }
+    auto file = env.OpenFile(JoinPath(options.dir, "data"), {.create = true});
+    REQUIRE(file.has_value());
+    REQUIRE((*file)->Write(0, pages.span()).ok());
+    REQUIRE((*file)->Sync().ok());
+    file->reset();
+    auto engine = Engine::Open(env, options);
+    REQUIRE_FALSE(engine.has_value());
+    CHECK(engine.error().ToString().find("format 1") != std::string::npos);
   });
 }
 
