@@ -273,7 +273,7 @@ Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, Me
       EncodeInner(part, node->page_id, node->generation, bytes);
     }
     TK_RETURN_IF_ERROR_R(WritePages(node->page_id, bytes));
-    pieces.push_back(Piece{std::move(first_key), node->page_id, filter});
+    pieces.push_back(InnerEntry{std::move(first_key), node->page_id, filter});
     result.pages_written += node->pages;
     cache_.Insert(std::move(node));
     i = j;
@@ -356,7 +356,8 @@ Result<std::vector<Tree::Piece>> Tree::MergeNode(const NodeRef& n, ChangeIt begi
     NodeRef child = std::move((*nodes)[next++]);
     auto pieces = MergeNode(child, first, last, result);
     if (!pieces) return Err(pieces.error());
-    for (Piece& piece : *pieces) entries.push_back(InnerEntry{std::move(piece.first_key), piece.page, piece.filter});
+    entries.insert(entries.end(), std::make_move_iterator(pieces->begin()),
+                   std::make_move_iterator(pieces->end()));
   }
   if (entries.empty()) return std::vector<Piece>{};
   return WriteNodes(std::move(entries), result);
@@ -381,9 +382,7 @@ Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Ch
   if (!pieces) return Err(pieces.error());
   uint32_t height = std::max<uint32_t>(tree.height, 1);
   while (pieces->size() > 1) {
-    std::vector<InnerEntry> entries;
-    for (Piece& piece : *pieces) entries.push_back(InnerEntry{std::move(piece.first_key), piece.page, piece.filter});
-    pieces = WriteNodes(std::move(entries), result);
+    pieces = WriteNodes(std::move(*pieces), result);
     if (!pieces) return Err(pieces.error());
     height++;
   }
@@ -392,7 +391,7 @@ Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Ch
   if (pieces->empty()) {
     result.tree = TreeRoot{};
   } else {
-    result.tree = TreeRoot{pieces->front().page, height};
+    result.tree = TreeRoot{pieces->front().child, height};
     // A root with a single child adds a level for nothing: drop it (its page was just written
     // and is referenced by nothing else).
     while (result.tree.height > 1) {
@@ -458,7 +457,7 @@ Result<std::optional<uint64_t>> Tree::RelocateNode(uint64_t page, uint32_t heigh
   auto pieces = WriteNodes(std::move(entries), result);
   if (!pieces) return Err(pieces.error());
   TK_ASSERT(pieces->size() == 1);  // the same entries fit the same node
-  return pieces->front().page;
+  return pieces->front().child;
 }
 
 Result<Tree::MergeResult> Tree::Relocate(const TreeRoot& tree, uint64_t generation,

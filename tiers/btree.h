@@ -97,11 +97,8 @@ class Tree {
   Status ForEachPage(const TreeRoot& tree, const std::function<void(PageRun)>& visit);
 
  private:
-  struct Piece {
-    std::string first_key;
-    uint64_t page;
-    uint64_t filter;  // the node's key filter (kAnyKey for an inner node)
-  };
+  // A node a merge wrote, as its parent's entry for it (first key, page, key filter).
+  using Piece = InnerEntry;
   using ChangeIt = std::vector<Change>::const_iterator;
 
   Result<std::optional<LeafEntry>> SeekNode(uint64_t page, std::string_view key, SeekMode mode,
