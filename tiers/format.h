@@ -1,7 +1,7 @@
 // On-disk format of a shard's data file (docs/format.md has the full picture).
 //
 // The file is an array of 4 KiB pages, read and written with direct I/O. Every page starts with
-// a 32-byte header whose checksum (XXH64 over the rest of the page, seeded with the page id, so
+// a 32-byte header whose checksum (XXH3-64 over the rest of the page, seeded with the page id, so
 // a page written to the wrong place is caught too) is verified on every read.
 //   page 0, 1      superblocks, written alternately; the valid one with the highest generation
 //                  names the current checkpoint (tree root, WAL position, sequence number)
