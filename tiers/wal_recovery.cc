@@ -395,7 +395,18 @@ class Recovery {
 
 }  // namespace
 
+// XXH64 over the LSN's 8 bytes, then the payload's. A record that fits kOneShotBytes (a SET's is
+// ~60 bytes) is hashed in one call over a stack copy: the same value as the streaming form
+// (XXH64's streaming and one-shot results agree by definition), without the state's set-up, which
+// cost more than the hashing for small records (~3% of a pipelined SET's server time).
 uint64_t RecordChecksum(uint64_t lsn, std::string_view payload) {
+  constexpr size_t kOneShotBytes = 256;
+  if (payload.size() <= kOneShotBytes - sizeof(lsn)) {
+    char bytes[kOneShotBytes];
+    std::memcpy(bytes, &lsn, sizeof(lsn));
+    if (!payload.empty()) std::memcpy(bytes + sizeof(lsn), payload.data(), payload.size());
+    return XXH64(bytes, sizeof(lsn) + payload.size(), 0);
+  }
   XXH64_state_t state;
   XXH64_reset(&state, 0);
   XXH64_update(&state, &lsn, sizeof(lsn));
