@@ -70,7 +70,6 @@
 // lap, and a record that fits the capacity might then never fit); an index of record offsets in
 // DRAM (RemoveBefore walks the record headers instead: a few loads per removed record, and no
 // memory proportional to the log).
-#define XXH_STATIC_LINKING_ONLY  // XXH64_state_t on the stack for the streamed checksum
 #include "tiers/pmem_wal.h"
 
 #include <fmt/format.h>
@@ -88,6 +87,7 @@
 #include "core/assert.h"
 #include "core/limits.h"
 #include "core/sync.h"
+#include "core/xxh64_pieces.h"
 
 namespace tierkv::tiers {
 namespace {
@@ -145,12 +145,8 @@ uint64_t SlotChecksum(const HeaderSlot& slot) {
 // XXH64 over the record header's first 16 bytes and the payload, given as up to two pieces.
 uint64_t RecordChecksum(const RecordHeader& header, std::span<const std::byte> first,
                         std::span<const std::byte> second = {}) {
-  XXH64_state_t state;
-  XXH64_reset(&state, 0);
-  XXH64_update(&state, &header, offsetof(RecordHeader, checksum));
-  XXH64_update(&state, first.data(), first.size());
-  XXH64_update(&state, second.data(), second.size());
-  return XXH64_digest(&state);
+  return Xxh64Pieces(
+      {std::as_bytes(std::span(&header, 1)).first(offsetof(RecordHeader, checksum)), first, second});
 }
 
 // The record area of a region, addressed by ring offsets in [0, capacity); every access wraps.
