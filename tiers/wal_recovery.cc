@@ -2,7 +2,6 @@
 // directory, open a fresh segment. Why each step is there is in wal.cc's design comment; this
 // file is the mechanics: a chunked segment reader, the record scanner, and the repair steps.
 #include <fmt/format.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <bit>
