@@ -1,16 +1,15 @@
 #include "core/key_locks.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 
 #include "core/assert.h"
+#include "core/hash.h"
 #include "core/linear_probing.h"
 
 namespace tierkv {
 
 uint64_t LockIdOf(std::string_view name, uint64_t seed) {
-  const uint64_t hash = XXH3_64bits_withSeed(name.data(), name.size(), seed);
+  const uint64_t hash = Xxh3(name, seed);
   return hash == 0 ? 1 : hash;
 }
 

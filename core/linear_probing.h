@@ -11,8 +11,8 @@ namespace tierkv {
 
 // Empties `table[hole]` and closes the gap. `table.size()` is a power of two; `empty(slot)`
 // tells an unused slot, `home(slot)` the index a used slot's probe starts at; Slot{} is empty.
-template <typename Slot, typename Empty, typename Home>
-void BackwardShiftErase(std::vector<Slot>& table, size_t hole, Empty empty, Home home) {
+template <typename Slot, typename Alloc, typename Empty, typename Home>
+void BackwardShiftErase(std::vector<Slot, Alloc>& table, size_t hole, Empty empty, Home home) {
   const size_t mask = table.size() - 1;
   table[hole] = Slot{};
   for (size_t next = (hole + 1) & mask; !empty(table[next]); next = (next + 1) & mask) {

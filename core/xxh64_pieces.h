@@ -7,10 +7,7 @@
 // time).
 #pragma once
 
-#ifndef XXH_STATIC_LINKING_ONLY
-#define XXH_STATIC_LINKING_ONLY  // XXH64_state_t on the stack
-#endif
-#include <xxhash.h>
+#include "core/hash.h"  // XXH64 inlined, and XXH64_state_t for the stack
 
 #include <cstddef>
 #include <cstdint>

@@ -16,7 +16,8 @@ std::span<const std::byte> Bytes(std::string_view data) {
 
 // A parsed command waiting to run, and what parsing after it found.
 struct Lookahead {
-  std::vector<std::string> command;  // empty: none
+  std::vector<std::string> command;  // valid when `ready`
+  bool ready = false;
   bool error = false;                // a protocol error follows it (parser.error())
 };
 
@@ -24,7 +25,9 @@ struct Lookahead {
 // no complete command (more_input = false), kReplyFlushBytes of replies are pending
 // (more_input = true: run the rest before reading), or a command or protocol error closes.
 // With a prefetch hook, the command after the one about to run is parsed first and shown to the
-// hook (kept in `ahead` across calls); the command vectors are swapped, not reallocated.
+// hook (kept in `ahead` across calls). The command vectors are swapped, never cleared: the
+// parser assigns the next command's arguments into the strings it gets back (no allocation per
+// argument in a pipeline).
 AfterReply ProcessInput(InputBuffer& input, RequestParser& parser, const CommandHandler& handler,
                         const ConnectionOptions& options, Lookahead& ahead,
                         std::vector<std::string>& current, std::string& output, const Log& log,
@@ -39,16 +42,13 @@ AfterReply ProcessInput(InputBuffer& input, RequestParser& parser, const Command
   auto parse = [&](std::vector<std::string>& into) {
     ParseResult parsed = parser.Parse(input.readable());
     input.Consume(parsed.consumed);
-    if (parsed.status == ParseStatus::kCommand) {
-      into.clear();
-      into.swap(parser.command());
-    }
+    if (parsed.status == ParseStatus::kCommand) into.swap(parser.command());
     return parsed.status;
   };
   while (output.size() < limits::kReplyFlushBytes) {
-    if (!ahead.command.empty()) {
-      current.clear();
+    if (ahead.ready) {
       current.swap(ahead.command);
+      ahead.ready = false;
     } else if (ahead.error) {
       return protocol_error();
     } else {
@@ -62,7 +62,10 @@ AfterReply ProcessInput(InputBuffer& input, RequestParser& parser, const Command
       switch (parse(ahead.command)) {
         case ParseStatus::kNeedMore: break;
         case ParseStatus::kError: ahead.error = true; break;
-        case ParseStatus::kCommand: options.prefetch(current, ahead.command); break;
+        case ParseStatus::kCommand:
+          ahead.ready = true;
+          options.prefetch(current, ahead.command);
+          break;
       }
     }
     if (handler(current, output) == AfterReply::kClose) return AfterReply::kClose;

@@ -164,9 +164,13 @@ bool SplitInlineArgs(std::string_view line, std::vector<std::string>& args) {
 // ------------------------------------------------------------------------------------------------
 // RequestParser
 
+// A lent argument buffer bigger than this is replaced, not reused: a connection that once sent a
+// large value does not keep its buffer for every later command.
+constexpr size_t kMaxReusedArgBytes = 4096;
+
 ParseResult RequestParser::Parse(std::string_view input) {
   if (failed_) return {ParseStatus::kError, 0};
-  if (args_remaining_ == 0) command_.clear();  // the last command was handed out (or none began)
+  if (args_remaining_ == 0) args_done_ = 0;  // the last command was handed out (or none began)
   size_t pos = 0;
   while (pos < input.size()) {  // bounded: each pass consumes bytes or returns
     const size_t before = pos;
@@ -174,7 +178,10 @@ ParseResult RequestParser::Parse(std::string_view input) {
                                                                   : ParseInline(input, pos);
     if (status != ParseStatus::kCommand) return {status, pos};
     TK_ASSERT(pos > before);
-    if (!command_.empty()) return {ParseStatus::kCommand, pos};
+    if (args_done_ > 0) {
+      command_.resize(args_done_);  // drops lent strings this command did not need
+      return {ParseStatus::kCommand, pos};
+    }
     // An empty command (`*0`, `*-1`, a blank line) produces no reply: go on.
   }
   return {ParseStatus::kNeedMore, pos};
@@ -191,16 +198,18 @@ ParseStatus RequestParser::ParseInline(std::string_view input, size_t& pos) {
   }
   size_t line_length = newline;
   if (line_length > 0 && rest[line_length - 1] == '\r') line_length--;
+  command_.clear();
   if (!SplitInlineArgs(rest.substr(0, line_length), command_)) {
     return Fail("ERR Protocol error: unbalanced quotes in request");
   }
+  args_done_ = command_.size();
   pos += newline + 1;
   return ParseStatus::kCommand;  // possibly empty: the caller skips it
 }
 
 ParseStatus RequestParser::ParseMultibulk(std::string_view input, size_t& pos) {
   if (args_remaining_ == 0) {
-    TK_ASSERT(command_.empty() && bulk_length_ == -1);
+    TK_ASSERT(args_done_ == 0 && bulk_length_ == -1);
     std::string_view rest = input.substr(pos);
     TK_ASSERT(!rest.empty() && rest[0] == '*');
     size_t cr = FindByte(rest, '\r');
@@ -247,7 +256,15 @@ ParseStatus RequestParser::ParseMultibulk(std::string_view input, size_t& pos) {
     }
     const size_t needed = static_cast<size_t>(bulk_length_) + 2;  // payload + CRLF (unchecked)
     if (rest.size() < needed) return ParseStatus::kNeedMore;
-    command_.emplace_back(rest.substr(0, static_cast<size_t>(bulk_length_)));
+    const std::string_view arg = rest.substr(0, static_cast<size_t>(bulk_length_));
+    if (args_done_ < command_.size() && command_[args_done_].capacity() <= kMaxReusedArgBytes) {
+      command_[args_done_].assign(arg);
+    } else if (args_done_ < command_.size()) {
+      command_[args_done_] = std::string(arg);  // a big lent buffer is not kept around
+    } else {
+      command_.emplace_back(arg);
+    }
+    args_done_++;
     pos += needed;
     bulk_length_ = -1;
     args_remaining_--;
@@ -259,6 +276,7 @@ ParseStatus RequestParser::Fail(std::string message) {
   failed_ = true;
   error_ = std::move(message);
   command_.clear();
+  args_done_ = 0;
   args_remaining_ = 0;
   bulk_length_ = -1;
   return ParseStatus::kError;

@@ -63,7 +63,9 @@ class RequestParser {
   ParseResult Parse(std::string_view input);
 
   // After kCommand: the command's arguments (at least one). The caller may move them out; they
-  // stay valid until the next Parse.
+  // stay valid until the next Parse. A caller that swaps its own vector in for them lends the
+  // parser that vector's strings: the next command's arguments are assigned into them, so a
+  // pipeline of commands reuses the same buffers instead of allocating each argument.
   std::vector<std::string>& command() { return command_; }
   // After kError: Redis's error text without the leading '-' and the CRLF, e.g.
   // "ERR Protocol error: invalid bulk length".
@@ -90,8 +92,10 @@ class RequestParser {
   int64_t args_remaining_ = 0;
   // Length of the bulk argument being read; -1 before its `$<len>` header.
   int64_t bulk_length_ = -1;
-  // The command being assembled, or the last one returned (cleared by the next Parse).
+  // The command being assembled (its first args_done_ entries; any after them are strings lent
+  // for reuse), or the last one returned.
   std::vector<std::string> command_;
+  size_t args_done_ = 0;
   bool failed_ = false;
   std::string error_;
 };

@@ -239,7 +239,11 @@ Server::DispatchResult Server::TimedDispatch(const CommandSpec& spec, const Comm
                                              ClientState& client, std::vector<std::string>& args,
                                              ReplyWriter& reply, bool locked, TimePoint start) {
   DispatchResult close = Dispatch(spec, client, args, reply, locked);
-  const Duration took = env_.Now() - start;
+  const TimePoint end = env_.Now();
+  ExecutorState& state = local();
+  state.last_end = end;
+  state.last_end_switches = env_.CurrentExecutor().switches();
+  const Duration took = end - start;
   if ((spec.flags & kCmdSkipSlowlog) == 0 && (parent == nullptr || (parent->flags & kCmdSkipSlowlog) == 0)) {
     RecordSlow(spec, client, args, took);
   }
@@ -448,7 +452,7 @@ AfterReply Server::ExecuteCommand(ClientState& client, std::vector<std::string>&
                                   std::string& out) {
   ExecutorState& state = local();
   state.commands_processed++;
-  const TimePoint now = env_.Now();
+  const TimePoint now = CommandStart(state);
   client.last_interaction = now;
   ReplyWriter reply(out, client.protocol);
   Resolved resolved = Resolve(args, reply);
@@ -518,6 +522,11 @@ bool Server::AllowedWhileSubscribed(const CommandSpec& spec, const ClientState& 
               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
               "this context");
   return false;
+}
+
+TimePoint Server::CommandStart(ExecutorState& state) {
+  if (state.last_end_switches == env_.CurrentExecutor().switches()) return state.last_end;
+  return env_.Now();
 }
 
 TimePoint Server::WaitWhilePaused(const CommandSpec& spec, TimePoint now) {

@@ -141,6 +141,12 @@ class ExecutorState {
   // Watched keys of this shard (LockId) -> the watchers' flags.
   std::unordered_map<std::string, std::vector<WatchFlag>> watches;
   uint64_t commands_processed = 0;
+  // When the last command run here ended, and this executor's fiber-switch count then: a command
+  // that starts with no switch since (the next one of a pipeline: only parsing ran in between)
+  // takes that reading as its start (Server::CommandStart), so a pipelined command costs one
+  // clock read, not two.
+  TimePoint last_end{};
+  uint64_t last_end_switches = UINT64_MAX;
   uint64_t connections_received = 0;
   uint64_t rejected_connections = 0;
   // Blocking commands: the clients parked on this shard's keys (LockId), first come first; and
@@ -338,6 +344,9 @@ class Server {
   // CLIENT PAUSE: waits while this executor's pause covers the command (`now`: the time the
   // command arrived). Returns the time it may start. Suspends.
   TimePoint WaitWhilePaused(const CommandSpec& spec, TimePoint now);
+  // The time a command starts: the clock, or the end of the command before it when this
+  // executor has not switched fibers since (ExecutorState::last_end).
+  TimePoint CommandStart(ExecutorState& state);
   // The restriction of a RESP2 client with subscriptions; false with the error written.
   bool AllowedWhileSubscribed(const CommandSpec& spec, const ClientState& client,
                               net::ReplyWriter& reply);

@@ -4,7 +4,10 @@
 // hundred blocks instead of millions of nodes (freeing a frozen memtable node by node, with
 // glibc's consolidation, was a fifth of the serving thread's time under pipelined writes).
 // Fixed blocks (unlike std::pmr::monotonic_buffer_resource's doubling ones) keep the unused tail
-// small, so the memtable's byte budget stays honest: bytes() counts whole blocks.
+// small, so the memtable's byte budget stays honest: bytes() counts whole blocks. Past
+// kHugeFrom bytes the blocks are huge pages (core/huge_pages.h: a big memtable's keys are read at
+// random, and each 4 KiB page's TLB miss is a page walk); before, a small memtable (a small
+// maxmemory's) would waste most of a 2 MiB block.
 #pragma once
 
 #include <cstddef>
@@ -13,17 +16,20 @@
 #include <new>
 #include <vector>
 
+#include "core/huge_pages.h"
+
 namespace tierkv::tiers {
 
 class Arena final : public std::pmr::memory_resource {
  public:
   static constexpr size_t kBlockBytes = 256 * 1024;
+  static constexpr uint64_t kHugeFrom = 4 * kHugePageBytes;
 
   Arena() = default;
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
   ~Arena() override {
-    for (const Block& block : blocks_) ::operator delete(block.memory, std::align_val_t{kAlign});
+    for (const Block& block : blocks_) FreeHuge(block.memory, block.size);
   }
 
   // Bytes taken from the system (whole blocks).
@@ -44,8 +50,8 @@ class Arena final : public std::pmr::memory_resource {
     }
     // A large allocation gets a block of its own; the current block keeps serving small ones.
     if (bytes > kBlockBytes / 4) return NewBlock(bytes);
-    current_ = NewBlock(kBlockBytes);
-    current_size_ = kBlockBytes;
+    current_size_ = bytes_ >= kHugeFrom ? kHugePageBytes : kBlockBytes;
+    current_ = NewBlock(current_size_);
     used_ = bytes;
     return current_;
   }
@@ -56,7 +62,7 @@ class Arena final : public std::pmr::memory_resource {
 
   std::byte* NewBlock(size_t bytes) {
     const size_t size = (bytes + kAlign - 1) & ~(kAlign - 1);
-    auto* memory = static_cast<std::byte*>(::operator new(size, std::align_val_t{kAlign}));
+    auto* memory = static_cast<std::byte*>(AllocateHuge(size));
     blocks_.push_back(Block{memory, size});
     bytes_ += size;
     return memory;

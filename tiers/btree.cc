@@ -51,7 +51,9 @@ Result<std::optional<LeafEntry>> Tree::Seek(const TreeRoot& tree, std::string_vi
 }
 
 Result<std::optional<std::string>> Tree::Get(const TreeRoot& tree, std::string_view key,
-                                             uint64_t offset, uint64_t length) {
+                                             uint64_t offset, uint64_t length,
+                                             uint64_t whole_up_to, bool* whole) {
+  if (whole != nullptr) *whole = offset == 0 && length == UINT64_MAX;
   if (tree.height == 0) return std::nullopt;
   uint64_t page = tree.root;
   const uint64_t bits = tree.height > 1 ? KeyFilterBits(key) : 0;
@@ -76,6 +78,9 @@ Result<std::optional<std::string>> Tree::Get(const TreeRoot& tree, std::string_v
   auto found = cache_.FindInLeaf(page, key, [&](const LeafValueView& entry) {
     if (entry.overflow) {
       overflow = entry.ref;  // read below, once the leaf's buffer is released
+    } else if (whole != nullptr && entry.value.size() <= whole_up_to) {
+      value.emplace(entry.value);
+      *whole = true;
     } else {
       value.emplace(offset >= entry.value.size() ? std::string_view()
                                                   : entry.value.substr(offset, length));

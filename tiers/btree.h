@@ -50,9 +50,12 @@ class Tree {
   // The value of `key` (its bytes from `offset`, at most `length`), or nullopt when absent: one
   // descent and one copy of the bytes asked for (Seek + ReadValueRange copy the entry twice);
   // the leaf is searched through NodeCache::FindInLeaf (not decoded when it is not cached and
-  // not read again soon). Suspends (page reads).
+  // not read again soon). Suspends (page reads). With `whole_up_to` > 0, a value stored in its
+  // leaf and at most that long is returned whole instead (no bytes to read but the leaf's), and
+  // `*whole` tells which the answer is: a caller that wanted a part can cache the whole value.
   Result<std::optional<std::string>> Get(const TreeRoot& tree, std::string_view key,
-                                         uint64_t offset = 0, uint64_t length = UINT64_MAX);
+                                         uint64_t offset = 0, uint64_t length = UINT64_MAX,
+                                         uint64_t whole_up_to = 0, bool* whole = nullptr);
   // The same answer from `leaf` alone when it is sure to be right: the key lies inside the leaf's
   // key range and the answer is in the leaf (leaves partition the keys, and nodes never change).
   // nullopt: ask Seek.

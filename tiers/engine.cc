@@ -12,12 +12,22 @@ namespace tierkv::tiers {
 
 namespace {
 
+// A part of a value at most this long is read whole from its leaf, for the row cache.
+constexpr uint64_t kWholeForCacheBytes = 256;
+
 // A WAL record's framing, at most (the PMem ring aligns records to 64 bytes).
 constexpr uint64_t kWalRecordSlack = 128;
 
 }  // namespace
 
 WriteBatch::WriteBatch() : rep_(kHeader, '\0') {}
+
+namespace {
+void AppendBytes(char*& at, std::string_view bytes) {
+  if (!bytes.empty()) std::memcpy(at, bytes.data(), bytes.size());
+  at += bytes.size();
+}
+}  // namespace
 
 void WriteBatch::Append(uint8_t kind, std::string_view key, std::string_view value_head,
                         std::string_view value_tail) {
@@ -28,11 +38,17 @@ void WriteBatch::Append(uint8_t kind, std::string_view key, std::string_view val
   frame[0] = static_cast<char>(kind);
   std::memcpy(frame + 1, &key_length, 4);
   std::memcpy(frame + 5, &value_length, 4);
-  rep_.reserve(rep_.size() + sizeof(frame) + key.size() + value_size);
-  rep_.append(frame, sizeof(frame));
-  rep_.append(key);
-  rep_.append(value_head);
-  rep_.append(value_tail);
+  const size_t start = rep_.size();
+  const size_t end = start + sizeof(frame) + key.size() + value_size;
+  // Geometric growth (small_vector's reserve takes the exact size: a batch of many ops would
+  // copy itself once per op).
+  if (end > rep_.capacity()) rep_.reserve(std::max(end, 2 * rep_.capacity()));
+  rep_.resize(end, boost::container::default_init);
+  char* at = rep_.data() + start;
+  AppendBytes(at, std::string_view(frame, sizeof(frame)));
+  AppendBytes(at, key);
+  AppendBytes(at, value_head);
+  AppendBytes(at, value_tail);
   count_++;
   std::memcpy(rep_.data() + 8, &count_, 4);
   bytes_ += key.size() + value_size;
@@ -375,12 +391,17 @@ Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64
     }
   }
   const uint64_t writes_before = next_seq_;
-  auto value = tree_->Get(pin->tree->tree, key, offset, length);
+  // A part of a short value (SET reads the old record's header) is read whole when the leaf
+  // holds it, so that it can be cached: after a checkpoint empties the memtable, a key's next
+  // write finds its old header here instead of descending the tree again.
+  bool whole = false;
+  auto value = tree_->Get(pin->tree->tree, key, offset, length,
+                          current ? kWholeForCacheBytes : 0, &whole);
   if (!value) return Err(value.error());
   // Cached only when nothing was written while the read suspended: then it is the newest value
   // (and only a whole value or an absence is the answer for every later read).
-  const bool whole = offset == 0 && length == UINT64_MAX;
   if ((whole || !*value) && current && next_seq_ == writes_before) rows_->Insert(key, *value);
+  if (*value && whole && !(offset == 0 && length == UINT64_MAX)) return std::optional(clip(**value));
   return value;
 }
 

@@ -19,6 +19,8 @@
 // Everything runs on the executor that opened the engine (a shard is single-threaded).
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -86,7 +88,7 @@ class WriteBatch {
   bool empty() const { return count_ == 0; }
   uint64_t bytes() const { return bytes_; }  // keys and values
   size_t max_key_size() const { return max_key_size_; }
-  std::string_view payload() const { return rep_; }
+  std::string_view payload() const { return {rep_.data(), rep_.size()}; }
 
   // Calls fn(seq, key, value or nullopt) for each op of a payload, in order; false when the
   // payload does not parse (fn may have seen a prefix of its ops).
@@ -102,7 +104,10 @@ class WriteBatch {
               std::string_view value_tail = {});
   void SetFirstSeq(uint64_t seq) const { std::memcpy(rep_.data(), &seq, sizeof(seq)); }
 
-  mutable std::string rep_;  // mutable: the engine stamps the first sequence number
+  // Inline room for a SET's record (header, key, metadata, a short value): a command's batch
+  // is on its stack, not the heap. Mutable: the engine stamps the first sequence number.
+  static constexpr size_t kInlineBytes = 192;
+  mutable boost::container::small_vector<char, kInlineBytes> rep_;
   uint32_t count_ = 0;
   uint64_t bytes_ = 0;
   size_t max_key_size_ = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/assert.h"
+#include "core/hash.h"
 
 namespace tierkv::tiers {
 namespace {
@@ -127,7 +128,7 @@ Result<Superblock> DecodeSuperblock(std::span<const std::byte, kPageSize> page, 
 }
 
 uint64_t KeyFilterBits(std::string_view key) {
-  const uint64_t hash = XXH3_64bits(key.data(), key.size());
+  const uint64_t hash = Xxh3(key);
   return uint64_t{1} << (hash & 63) | uint64_t{1} << (hash >> 58);
 }
 

@@ -1,12 +1,11 @@
 #include "tiers/memtable.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <cstring>
 #include <new>
 
 #include "core/assert.h"
+#include "core/hash.h"
 
 namespace tierkv::tiers {
 
@@ -34,7 +33,7 @@ size_t Memtable::Probe(std::string_view key, uint64_t hash) const {
 }
 
 void Memtable::GrowIndex() {
-  std::vector<IndexSlot> old = std::move(index_);
+  auto old = std::move(index_);
   index_.assign(old.empty() ? kInitialIndexSlots : old.size() * 2, IndexSlot{});
   const size_t mask = index_.size() - 1;
   for (const IndexSlot& slot : old) {
@@ -114,8 +113,6 @@ void Memtable::Add(uint64_t seq, std::string_view key, std::optional<std::string
   bytes_ += kKeyOverhead + key.size();
   pending_.push_back(entry);
 }
-
-uint64_t Memtable::Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
 void Memtable::PrefetchHash(uint64_t hash, bool deep) const {
   if (index_.empty()) return;

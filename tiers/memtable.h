@@ -33,6 +33,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/hash.h"
+#include "core/huge_pages.h"
 #include "tiers/arena.h"
 
 namespace tierkv::tiers {
@@ -125,7 +127,7 @@ class Memtable {
   // soon); `deep` (the slot was prefetched a while ago): the key record it points to.
   void PrefetchHash(uint64_t hash, bool deep) const;
   // The hash the index (and the row cache) use.
-  static uint64_t Hash(std::string_view key);
+  static uint64_t Hash(std::string_view key) { return Xxh3(key); }
 
   // Every key in order (the pending ones join the ordered index first). Its iterators stay valid
   // while keys are added; keys added after the call appear only in later calls' answers.
@@ -167,7 +169,7 @@ class Memtable {
     uint64_t hash = 0;
     MemKey* key = nullptr;
   };
-  std::vector<IndexSlot> index_;
+  std::vector<IndexSlot, HugePageAllocator<IndexSlot>> index_;  // huge pages past 2 MiB
   // Keys in order, and keys not yet in it (see keys()).
   mutable Keys ordered_;
   mutable std::vector<MemKey*> pending_;

@@ -155,7 +155,7 @@ void RowCache::set_capacity(uint64_t capacity_bytes) {
 RowCacheStats RowCache::stats() const { return RowCacheStats{hits_, misses_, bytes_, entries_}; }
 
 void RowCache::Grow() {
-  std::vector<Slot> old = std::move(slots_);
+  auto old = std::move(slots_);
   slots_.assign(old.empty() ? kInitialSlots : old.size() * 2, Slot{});
   const size_t mask = slots_.size() - 1;
   for (const Slot& slot : old) {

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/doorkeeper.h"
+#include "core/huge_pages.h"
 #include "tiers/memtable.h"
 
 namespace tierkv::tiers {
@@ -93,7 +94,7 @@ class RowCache {
 
   uint64_t capacity_bytes_;
   uint64_t bytes_ = 0;
-  std::vector<Slot> slots_;  // a power of two in size, at most half full
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;  // a power of two in size, at most half full
   Doorkeeper doorkeeper_;
   size_t entries_ = 0;
   size_t hand_ = 0;  // CLOCK

@@ -21,6 +21,7 @@ using types_internal::kListMiddle;
 using types_internal::MetaKey;
 using types_internal::PutBE;
 using types_internal::Retire;
+using types_internal::StackMetaKey;
 using types_internal::SubPrefix;
 
 namespace {
@@ -69,6 +70,16 @@ std::string types_internal::MetaKey(int db, std::string_view key) {
   std::string out(4 + key.size(), '\0');
   WriteMetaKey(out.data(), db, key);
   return out;
+}
+
+types_internal::StackMetaKey::StackMetaKey(int db, std::string_view key) {
+  if (key.size() + 4 <= sizeof(inline_)) {
+    WriteMetaKey(inline_, db, key);
+    view_ = std::string_view(inline_, key.size() + 4);
+  } else {
+    heap_ = MetaKey(db, key);
+    view_ = heap_;
+  }
 }
 
 std::string types_internal::SubPrefix(int db, std::string_view key, uint64_t version) {
@@ -235,7 +246,7 @@ uint64_t TypedStore::NewVersion() {
 
 Result<std::optional<Metadata>> TypedStore::ReadMetaAny(int db, std::string_view key,
                                                         WriteBatch* retire) {
-  auto raw = engine_.Get(MetaKey(db, key));
+  auto raw = engine_.Get(StackMetaKey(db, key).view());
   if (!raw) return Err(raw.error());
   if (!*raw) return std::nullopt;
   auto meta = DecodeMeta(**raw);
@@ -259,10 +270,10 @@ Result<std::optional<Metadata>> TypedStore::ReadMeta(int db, std::string_view ke
 
 void TypedStore::PutMeta(WriteBatch& batch, int db, std::string_view key, const Metadata& meta) {
   if (IsCollection(meta.type) && meta.size == 0) {
-    batch.Delete(MetaKey(db, key));  // an empty collection does not exist
+    batch.Delete(StackMetaKey(db, key).view());  // an empty collection does not exist
     DropExpiry(batch, db, key, meta.expire_ms);
   } else {
-    batch.Put(MetaKey(db, key), View(MetaHeader(meta)), meta.value);
+    batch.Put(StackMetaKey(db, key).view(), View(MetaHeader(meta)), meta.value);
     // Rewritten on every write of a key with an expiry: the index stays in step whoever changed
     // the expiry (a Put of the same record is harmless).
     if (meta.expire_ms > 0) PutExpiry(batch, db, key, meta.expire_ms);
@@ -291,13 +302,14 @@ Result<RedisType> TypedStore::Type(int db, std::string_view key) {
 
 Result<bool> TypedStore::Delete(int db, std::string_view key) {
   KeyLock lock(*this, db, key);
-  auto raw = engine_.Get(MetaKey(db, key));
+  const StackMetaKey meta_key(db, key);
+  auto raw = engine_.Get(meta_key.view());
   if (!raw) return Err(raw.error());
   if (!*raw) return false;
   auto meta = DecodeMeta(**raw);
   if (!meta) return Err(meta.error());
   WriteBatch batch;
-  batch.Delete(MetaKey(db, key));
+  batch.Delete(meta_key.view());
   DropExpiry(batch, db, key, meta->expire_ms);
   if (IsCollection(meta->type)) Retire(batch, db, key, meta->version);
   TK_RETURN_IF_ERROR_R(Commit(batch));
@@ -342,7 +354,8 @@ void TypedStore::Prefetch(int db, std::string_view key, bool deep) const {
 }
 
 Status TypedStore::Set(int db, std::string_view key, std::string_view value, int64_t expire_ms) {
-  const std::string meta_key = MetaKey(db, key);
+  const StackMetaKey meta_key_buffer(db, key);
+  const std::string_view meta_key = meta_key_buffer.view();
   KeyLock lock(*this, db, key);
   // The old record's header is all SET needs (type, expiry, version), not its value.
   auto raw = engine_.GetRange(meta_key, 0, kMetaHeader);

@@ -26,6 +26,21 @@ uint64_t GetBE(std::string_view in, size_t offset, int bytes);
 
 // The key's metadata record: 'M' | slot | db | key.
 std::string MetaKey(int db, std::string_view key);
+// MetaKey(db, key) in a buffer on the stack when the key is short (the hot path of every
+// command builds one; a heap string for it showed in profiles), on the heap otherwise.
+// Not copyable: view() points into it.
+class StackMetaKey {
+ public:
+  StackMetaKey(int db, std::string_view key);
+  StackMetaKey(const StackMetaKey&) = delete;
+  StackMetaKey& operator=(const StackMetaKey&) = delete;
+  std::string_view view() const { return view_; }
+
+ private:
+  char inline_[64];
+  std::string heap_;
+  std::string_view view_;
+};
 // The prefix of the subkeys of one version of a collection: 'S' | slot | db | key length | key |
 // version.
 std::string SubPrefix(int db, std::string_view key, uint64_t version);

@@ -187,6 +187,46 @@ TEST_CASE("pipelined commands come out one per call, in order") {
   CHECK(rest.substr(result.consumed) == "PI");
 }
 
+TEST_CASE("strings lent back by the caller are reused and never leak into a command") {
+  // The connection swaps its previous command's vector in for each parsed one: the parser then
+  // holds stale strings (more or fewer than the next command needs, one with a big buffer) and
+  // must produce exactly the next command's arguments, across split input and inline commands.
+  RequestParser parser;
+  Command held{"STALE-0", "STALE-1", std::string(8192, 'x'), "STALE-3", "STALE-4"};
+  const std::string input =
+      "*3\r\n$3\r\nSET\r\n$16\r\nkey:000000012345\r\n$3\r\nabc\r\n"
+      "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+      "PING\r\n"
+      "*4\r\n$4\r\nECHO\r\n$0\r\n\r\n$1\r\na\r\n$5\r\nhello\r\n"
+      "*1\r\n$4\r\nQUIT\r\n";
+  const std::vector<Command> want{{"SET", "key:000000012345", "abc"},
+                                  {"GET", "k"},
+                                  {"PING"},
+                                  {"ECHO", "", "a", "hello"},
+                                  {"QUIT"}};
+  for (size_t chunk : {size_t{0}, size_t{1}, size_t{7}}) {
+    CAPTURE(chunk);
+    std::vector<Command> got;
+    std::string buffer;
+    size_t fed = 0;
+    const size_t step = chunk == 0 ? input.size() : chunk;
+    while (fed < input.size()) {  // bounded: each pass feeds at least one byte
+      buffer.append(input.substr(fed, step));
+      fed = std::min(input.size(), fed + step);
+      for (int guard = 0; guard < 10; guard++) {
+        ParseResult result = parser.Parse(buffer);
+        buffer.erase(0, result.consumed);
+        REQUIRE(result.status != ParseStatus::kError);
+        if (result.status != ParseStatus::kCommand) break;
+        held.swap(parser.command());  // lend the previous command's strings back
+        got.push_back(held);
+      }
+    }
+    CHECK(got == want);
+    CHECK(buffer.empty());
+  }
+}
+
 TEST_CASE("inline commands") {
   CHECK(CommandsOf("PING\r\n") == std::vector<Command>{{"PING"}});
   CHECK(CommandsOf("PING\nPING\n") == std::vector<Command>{{"PING"}, {"PING"}});

@@ -213,5 +213,41 @@ TEST_CASE("engine: cached keys take a checkpointed memtable's values before it s
   });
 }
 
+TEST_CASE("engine: a part of a short value read from the tree caches the whole value") {
+  // SET reads only its old record's header (GetRange); the leaf holds the whole short value, so
+  // the read caches it: after a checkpoint empties the memtable, the key's next partial read is a
+  // row cache hit, and every read, whole or partial, still sees exactly its bytes.
+  testing::RunInEnv(testing::EnvKind::kSimulation, 1, [](Env& env, const std::string& dir) {
+    EngineOptions options;
+    options.dir = JoinPath(dir, "engine");
+    options.cache_bytes = 32 << 20;
+    options.background_checkpoints = false;
+    auto engine = testing_helpers::MustOpen(env, options);
+    const std::string small = "0123456789abcdef";  // short: read whole from its leaf
+    const std::string long_value(4000, 'L');         // past the whole-read bound: parts only
+    REQUIRE(engine->Put("small", small).ok());
+    REQUIRE(engine->Put("long", long_value).ok());
+    REQUIRE(engine->Checkpoint().ok());
+    for (int pass = 0; pass < 2; pass++) {  // twice: past the doorkeeper
+      CHECK(engine->GetRange("small", 2, 3).value() == "234");
+      CHECK(engine->GetRange("long", 10, 5).value() == "LLLLL");
+    }
+    CHECK(engine->stats().rows.entries == 1);  // the short value only
+    const uint64_t hits = engine->stats().rows.hits;
+    CHECK(engine->GetRange("small", 14, 100).value() == "ef");
+    CHECK(engine->GetRange("small", 99, 1).value() == "");
+    CHECK(engine->Get("small").value() == small);
+    CHECK(engine->stats().rows.hits == hits + 3);
+    // A write shadows the cached value; the checkpoint hands the cache the new one.
+    REQUIRE(engine->Put("small", "new value").ok());
+    CHECK(engine->GetRange("small", 0, 3).value() == "new");
+    REQUIRE(engine->Checkpoint().ok());
+    CHECK(engine->GetRange("small", 4, 100).value() == "value");
+    CHECK(engine->stats().rows.hits == hits + 4);
+    CHECK(engine->Get("long").value() == long_value);
+    REQUIRE(engine->Close().ok());
+  });
+}
+
 }  // namespace
 }  // namespace tierkv::tiers
