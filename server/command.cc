@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "core/assert.h"
+#include "core/hash.h"
 #include "server/server.h"
 
 namespace tierkv::server {
@@ -113,14 +114,26 @@ void AddCommands(CommandTable& table, std::span<const CommandRow> rows, std::str
   }
 }
 
+size_t CommandTable::NameHash::operator()(std::string_view name) const { return Xxh3(name); }
+
 void CommandTable::Add(CommandSpec spec) {
   const bool added = index_.emplace(ToLower(spec.name), commands_.size()).second;
   TK_ASSERT_MSG(added, "command registered twice");
+  longest_name_ = std::max(longest_name_, spec.name.size());
   commands_.push_back(std::move(spec));
 }
 
 const CommandSpec* CommandTable::Find(std::string_view name) const {
-  auto found = index_.find(ToLower(name));
+  // Lower-cased on the stack (every command looks itself up); a name longer than every
+  // command's is no command.
+  constexpr size_t kMaxName = 64;
+  if (name.size() > longest_name_ || name.size() > kMaxName) return nullptr;
+  char lower[kMaxName];
+  for (size_t i = 0; i < name.size(); i++) {
+    const char c = name[i];
+    lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  auto found = index_.find(std::string_view(lower, name.size()));
   return found == index_.end() ? nullptr : &commands_[found->second];
 }
 

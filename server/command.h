@@ -158,8 +158,15 @@ class CommandTable {
   std::span<const CommandSpec> all() const { return commands_; }
 
  private:
+  // Transparent (string_view lookups build no string), hashed with the keys' XXH3.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view name) const;
+  };
   std::vector<CommandSpec> commands_;
-  std::unordered_map<std::string, size_t> index_;  // lower-case name -> position in commands_
+  // lower-case name -> position in commands_
+  std::unordered_map<std::string, size_t, NameHash, std::equal_to<>> index_;
+  size_t longest_name_ = 0;
 };
 
 // The full name Redis prints: "get", or "config|get" for a subcommand.

@@ -357,17 +357,17 @@ void Engine::Prefetch(std::string_view key, bool deep) const {
   rows_->PrefetchHash(hash, deep);
 }
 
-Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64_t offset,
-                                                    uint64_t length, const Snapshot* snapshot) {
+template <typename Sink>
+Result<bool> Engine::ReadRange(std::string_view key, uint64_t offset, uint64_t length,
+                               const Snapshot* snapshot, Sink&& sink) {
   // No snapshot: the current state, without allocating a Snapshot for it.
   const uint64_t seq = snapshot != nullptr ? snapshot->seq_ : visible_seq_;
   // Keeps the tree (and memtables) alive while the read suspends.
   std::shared_ptr<const Version> pin = snapshot != nullptr ? snapshot->version_ : version_;
   const bool current = seq == visible_seq_ && pin == version_;
   const Version& version = *pin;
-  auto clip = [&](std::string_view value) -> std::string {
-    if (offset >= value.size()) return std::string();
-    return std::string(value.substr(offset, length));
+  auto clip = [&](std::string_view value) {
+    return offset >= value.size() ? std::string_view() : value.substr(offset, length);
   };
   // The memtables hold the newest versions and shadow the row cache (tiers/row_cache.h: it
   // caches the tree's answers only), so they are looked at first; the row cache's slot loads
@@ -375,9 +375,10 @@ Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64
   // key in the CPU cache for the write. One hash serves the memtables and the cache.
   const uint64_t hash = Memtable::Hash(key);
   if (current) rows_->PrefetchHash(hash, /*deep=*/false);
-  auto from_memtable = [&](const std::optional<std::string_view>& found) -> std::optional<std::string> {
-    if (!found) return std::nullopt;
-    return clip(*found);
+  auto from_memtable = [&](const std::optional<std::string_view>& found) {
+    if (!found) return false;
+    sink(clip(*found));
+    return true;
   };
   if (auto found = version.active->Get(key, seq, hash)) return from_memtable(*found);
   for (const auto& memtable : version.frozen) {
@@ -386,8 +387,9 @@ Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64
   // At the current state a cached entry of a key no memtable holds is the tree's newest value.
   if (current) {
     if (std::optional<RowCache::Cached> cached = rows_->Find(key, hash)) {
-      if (!cached->present) return std::nullopt;
-      return clip(cached->value);
+      if (!cached->present) return false;
+      sink(clip(cached->value));
+      return true;
     }
   }
   const uint64_t writes_before = next_seq_;
@@ -401,8 +403,34 @@ Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64
   // Cached only when nothing was written while the read suspended: then it is the newest value
   // (and only a whole value or an absence is the answer for every later read).
   if ((whole || !*value) && current && next_seq_ == writes_before) rows_->Insert(key, *value);
-  if (*value && whole && !(offset == 0 && length == UINT64_MAX)) return std::optional(clip(**value));
-  return value;
+  if (!*value) return false;
+  if (whole && !(offset == 0 && length == UINT64_MAX)) {
+    sink(clip(**value));
+  } else {
+    sink(std::move(**value));
+  }
+  return true;
+}
+
+Result<std::optional<std::string>> Engine::GetRange(std::string_view key, uint64_t offset,
+                                                    uint64_t length, const Snapshot* snapshot) {
+  std::optional<std::string> out;
+  auto found = ReadRange(key, offset, length, snapshot,
+                         [&out](auto&& bytes) { out.emplace(std::forward<decltype(bytes)>(bytes)); });
+  if (!found) return Err(found.error());
+  return out;
+}
+
+Result<std::optional<size_t>> Engine::ReadInto(std::string_view key, uint64_t offset,
+                                                std::span<char> out) {
+  size_t copied = 0;
+  auto found = ReadRange(key, offset, out.size(), nullptr, [&](std::string_view bytes) {
+    copied = std::min(bytes.size(), out.size());
+    if (copied > 0) std::memcpy(out.data(), bytes.data(), copied);
+  });
+  if (!found) return Err(found.error());
+  if (!*found) return std::nullopt;
+  return copied;
 }
 
 std::unique_ptr<EngineIterator> Engine::NewIterator(std::shared_ptr<const Snapshot> snapshot) {

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -241,6 +242,10 @@ class Engine {
   // Range read of a value (only the pages needed for large values). Suspends.
   Result<std::optional<std::string>> GetRange(std::string_view key, uint64_t offset,
                                               uint64_t length, const Snapshot* snapshot = nullptr);
+  // GetRange of out.size() bytes at the current state into `out`: the bytes copied, or nullopt
+  // when the key is absent. No allocation when a memtable or the row cache holds the key (SET
+  // reads its old record's header this way, on every write).
+  Result<std::optional<size_t>> ReadInto(std::string_view key, uint64_t offset, std::span<char> out);
   // Suspend until durable per the sync mode. Errors: InvalidArgument (key too large), and any
   // WAL failure, after which every write fails (the engine must be reopened).
   Status Put(std::string_view key, std::string_view value);
@@ -279,6 +284,11 @@ class Engine {
   Status VerifyAllocation();
 
  private:
+  // GetRange's lookup: calls sink(bytes) with the range, a std::string_view into a memtable or
+  // the row cache, or a std::string&& read from the tree; returns whether the key is present.
+  template <typename Sink>
+  Result<bool> ReadRange(std::string_view key, uint64_t offset, uint64_t length,
+                         const Snapshot* snapshot, Sink&& sink);
   friend class EngineIterator;
   Engine(Env& env, EngineOptions options);
   Status Recover();

@@ -357,12 +357,14 @@ Status TypedStore::Set(int db, std::string_view key, std::string_view value, int
   const StackMetaKey meta_key_buffer(db, key);
   const std::string_view meta_key = meta_key_buffer.view();
   KeyLock lock(*this, db, key);
-  // The old record's header is all SET needs (type, expiry, version), not its value.
-  auto raw = engine_.GetRange(meta_key, 0, kMetaHeader);
-  if (!raw) return raw.error();
+  // The old record's header is all SET needs (type, expiry, version), not its value; read
+  // onto the stack.
+  std::array<char, kMetaHeader> header;
+  auto read = engine_.ReadInto(meta_key, 0, header);
+  if (!read) return read.error();
   WriteBatch batch;
-  if (*raw) {
-    auto old = DecodeMeta(**raw);
+  if (*read) {
+    auto old = DecodeMeta(std::string_view(header.data(), **read));
     if (!old) return old.error();
     if (IsCollection(old->type)) Retire(batch, db, key, old->version);  // SET replaces any type
     if (old->expire_ms != expire_ms) DropExpiry(batch, db, key, old->expire_ms);
