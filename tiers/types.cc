@@ -144,42 +144,67 @@ std::string ExpiryKey(int64_t expire_ms, int db, std::string_view key) {
   return out;
 }
 
-constexpr size_t kMetaHeader = 41;
+// The metadata record's header, then a string's value. Collections (and strings written before
+// the compact forms) take the full header: u8 type (1-5), i64 expire, u64 version, u64 size,
+// u64 list head, u64 list tail (41 bytes). A string needs none of version, size (its value's
+// length), head or tail: it takes u8 6 (no expiry) or u8 7 and i64 expire, 1 or 9 bytes. A
+// SET's WAL record shrank from 109 to 69 bytes with it (a 16-byte key, a 3-byte value), and every
+// string in the tree by 32-40 bytes.
+constexpr size_t kMetaHeader = 41;  // the longest header
+constexpr char kCompactString = 6;
+constexpr char kCompactStringExpiring = 7;
+constexpr size_t kCompactExpiringHeader = 9;
 
-// The record of `meta` is this header, then its string value (meta.value, or the value given).
-std::array<char, kMetaHeader> MetaHeader(const Metadata& meta) {
-  std::array<char, kMetaHeader> out;
-  out[0] = static_cast<char>(meta.type);
-  size_t at = 1;
+struct EncodedHeader {
+  std::array<char, kMetaHeader> bytes;
+  size_t size = 0;
+  std::string_view view() const { return {bytes.data(), size}; }
+};
+
+// The header of `meta`'s record; its string value (meta.value, or the value given) follows.
+EncodedHeader MetaHeader(const Metadata& meta) {
+  EncodedHeader out;
+  auto put = [&out](uint64_t field) {
+    for (int i = 7; i >= 0; i--) out.bytes[out.size++] = static_cast<char>(field >> (8 * i));
+  };
+  if (meta.type == RedisType::kString) {
+    out.bytes[out.size++] = meta.expire_ms == 0 ? kCompactString : kCompactStringExpiring;
+    if (meta.expire_ms != 0) put(static_cast<uint64_t>(meta.expire_ms));
+    return out;
+  }
+  out.bytes[out.size++] = static_cast<char>(meta.type);
   for (uint64_t field : {static_cast<uint64_t>(meta.expire_ms), meta.version, meta.size, meta.head,
                          meta.tail}) {
-    for (int i = 7; i >= 0; i--) out[at++] = static_cast<char>(field >> (8 * i));
+    put(field);
   }
   return out;
 }
 
-std::string_view View(const std::array<char, kMetaHeader>& header) {
-  return {header.data(), header.size()};
-}
-
 }  // namespace
 
-Result<Metadata> types_internal::DecodeMeta(std::string_view in) {
-  if (in.size() < kMetaHeader || in[0] < 1 || in[0] > 5) {
-    return Err(StatusCode::kCorruption, "malformed key metadata");
-  }
+Result<Metadata> types_internal::DecodeMeta(std::string_view in, bool with_value) {
+  auto malformed = [] { return Err(StatusCode::kCorruption, "malformed key metadata"); };
+  if (in.empty()) return malformed();
   Metadata meta;
-  meta.type = static_cast<RedisType>(in[0]);
-  meta.expire_ms = static_cast<int64_t>(GetBE(in, 1, 8));
-  meta.version = GetBE(in, 9, 8);
-  meta.size = GetBE(in, 17, 8);
-  meta.head = GetBE(in, 25, 8);
-  meta.tail = GetBE(in, 33, 8);
-  meta.value.assign(in.substr(kMetaHeader));
+  size_t header = kMetaHeader;
+  if (in[0] == kCompactString || in[0] == kCompactStringExpiring) {
+    meta.type = RedisType::kString;
+    header = in[0] == kCompactString ? 1 : kCompactExpiringHeader;
+    if (in.size() < header) return malformed();
+    if (header > 1) meta.expire_ms = static_cast<int64_t>(GetBE(in, 1, 8));
+    meta.size = in.size() - header;  // the value's length (of a whole record)
+  } else {
+    if (in.size() < kMetaHeader || in[0] < 1 || in[0] > 5) return malformed();
+    meta.type = static_cast<RedisType>(in[0]);
+    meta.expire_ms = static_cast<int64_t>(GetBE(in, 1, 8));
+    meta.version = GetBE(in, 9, 8);
+    meta.size = GetBE(in, 17, 8);
+    meta.head = GetBE(in, 25, 8);
+    meta.tail = GetBE(in, 33, 8);
+  }
+  if (with_value) meta.value.assign(in.substr(header));
   return meta;
 }
-
-
 
 bool types_internal::IsCollection(RedisType type) { return type != RedisType::kString && type != RedisType::kNone; }
 
@@ -273,7 +298,7 @@ void TypedStore::PutMeta(WriteBatch& batch, int db, std::string_view key, const 
     batch.Delete(StackMetaKey(db, key).view());  // an empty collection does not exist
     DropExpiry(batch, db, key, meta.expire_ms);
   } else {
-    batch.Put(StackMetaKey(db, key).view(), View(MetaHeader(meta)), meta.value);
+    batch.Put(StackMetaKey(db, key).view(), MetaHeader(meta).view(), meta.value);
     // Rewritten on every write of a key with an expiry: the index stays in step whoever changed
     // the expiry (a Put of the same record is harmless).
     if (meta.expire_ms > 0) PutExpiry(batch, db, key, meta.expire_ms);
@@ -364,7 +389,7 @@ Status TypedStore::Set(int db, std::string_view key, std::string_view value, int
   if (!read) return read.error();
   WriteBatch batch;
   if (*read) {
-    auto old = DecodeMeta(std::string_view(header.data(), **read));
+    auto old = DecodeMeta(std::string_view(header.data(), **read), /*with_value=*/false);
     if (!old) return old.error();
     if (IsCollection(old->type)) Retire(batch, db, key, old->version);  // SET replaces any type
     if (old->expire_ms != expire_ms) DropExpiry(batch, db, key, old->expire_ms);
@@ -373,7 +398,7 @@ Status TypedStore::Set(int db, std::string_view key, std::string_view value, int
   meta.type = RedisType::kString;
   meta.expire_ms = expire_ms;
   meta.size = value.size();
-  batch.Put(meta_key, View(MetaHeader(meta)), value);
+  batch.Put(meta_key, MetaHeader(meta).view(), value);
   if (expire_ms > 0) PutExpiry(batch, db, key, expire_ms);  // as PutMeta
   return Commit(batch);
 }

@@ -50,7 +50,9 @@ std::string ScorePrefix(int db, std::string_view key, uint64_t version);
 // A score from its 8 order-preserving bytes.
 double ScoreFrom(std::string_view bytes);
 // A metadata record (Corruption when malformed).
-Result<Metadata> DecodeMeta(std::string_view in);
+// `with_value` false: type, expiry and version only (a read of the record's first kMetaHeader
+// bytes is enough; a string's value and size are then not set right).
+Result<Metadata> DecodeMeta(std::string_view in, bool with_value = true);
 // Hashes, lists, sets and sorted sets (their elements are subkeys).
 bool IsCollection(RedisType type);
 

@@ -87,6 +87,43 @@ TEST_CASE("types: strings, hashes, lists, WRONGTYPE; everything survives reopen"
   });
 }
 
+TEST_CASE("types: strings take the compact metadata forms; the full 41-byte form still reads") {
+  testing::RunInBoth(1, [](Env& env, const std::string& dir) {
+    WithStore(env, dir, [](Engine& engine, TypedStore& store) {
+      const int64_t later = 4'102'444'800'000;  // 2100-01-01 (ms): in the future in both Envs
+      REQUIRE(store.Set(0, "plain", "abc").ok());
+      REQUIRE(store.Set(0, "expiring", "xyz", later).ok());
+      const std::string plain_key = types_internal::MetaKey(0, "plain");
+      const std::string expiring_key = types_internal::MetaKey(0, "expiring");
+      CHECK(engine.Get(plain_key).value() == std::string("\x06" "abc"));  // u8 6, the value
+      const std::string expiring = engine.Get(expiring_key).value().value();
+      REQUIRE(expiring.size() == 1 + 8 + 3);  // u8 7, i64 expire, the value
+      CHECK(expiring[0] == 7);
+      CHECK(types_internal::GetBE(expiring, 1, 8) == static_cast<uint64_t>(later));
+      CHECK(expiring.substr(9) == "xyz");
+      // A string in the full form (as written before the compact ones) reads, expires, and is
+      // rewritten compact by the next SET.
+      std::string full(1, '\x01');
+      for (uint64_t field : {uint64_t{0}, uint64_t{77}, uint64_t{5}, uint64_t{0}, uint64_t{0}}) {
+        for (int i = 7; i >= 0; i--) full.push_back(static_cast<char>(field >> (8 * i)));
+      }
+      full += "hello";
+      REQUIRE(engine.Put(types_internal::MetaKey(0, "old"), full).ok());
+      CHECK(store.Get(0, "old").value() == "hello");
+      CHECK(store.Type(0, "old").value() == RedisType::kString);
+      REQUIRE(store.Set(0, "old", "new").ok());
+      CHECK(engine.Get(types_internal::MetaKey(0, "old")).value() == std::string("\x06" "new"));
+      // A truncated or unknown header is corruption, not a value.
+      REQUIRE(engine.Put(types_internal::MetaKey(0, "bad7"), std::string("\x07\x01", 2)).ok());
+      REQUIRE(engine.Put(types_internal::MetaKey(0, "bad8"), std::string("\x08" "abc")).ok());
+      CHECK(store.Get(0, "bad7").error().code() == StatusCode::kCorruption);
+      CHECK(store.Get(0, "bad8").error().code() == StatusCode::kCorruption);
+      CHECK(store.Get(0, "plain").value() == "abc");
+      CHECK(store.Get(0, "expiring").value() == "xyz");
+    });
+  });
+}
+
 TEST_CASE("types: DEL of a big hash is O(1); the reclaimer removes the old version later") {
   testing::RunInEnv(testing::EnvKind::kSimulation, 1, [](Env& env, const std::string& dir) {
     WithStore(env, dir, [](Engine& engine, TypedStore& store) {
