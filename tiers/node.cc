@@ -41,24 +41,37 @@ std::vector<InnerEntry> Node::inner_entries() const {
   return out;
 }
 
-size_t Node::LowerBound(std::string_view k) const {
-  size_t lo = 0, hi = size();
-  while (lo < hi) {
-    const size_t mid = (lo + hi) / 2;
-    if (key(mid) < k) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
+size_t Node::Bound(std::string_view k, size_t from, bool upper) const {
+  size_t lo = from, hi = size();
+  if (lo >= hi) return lo;
+  if (heads_.size() != size()) {  // not sealed: compare the keys
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (upper ? key(mid) <= k : key(mid) < k) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
     }
+    return lo;
   }
-  return lo;
-}
-
-size_t Node::UpperBound(std::string_view k) const {
-  size_t lo = 0, hi = size();
+  // Against the shared prefix first: a key outside it sorts before or after every entry.
+  const std::string_view prefix = key(0).substr(0, prefix_);
+  const int against_prefix = k.substr(0, prefix_).compare(prefix);
+  if (against_prefix < 0) return lo;
+  if (against_prefix > 0) return hi;
+  const std::string_view rest = k.substr(prefix_);
+  const uint64_t head = KeyHead(rest);
   while (lo < hi) {
     const size_t mid = (lo + hi) / 2;
-    if (key(mid) <= k) {
+    bool left;  // key(mid) < k, or <= k when `upper`
+    if (heads_[mid] != head) {
+      left = heads_[mid] < head;
+    } else {
+      const int c = key(mid).substr(prefix_).compare(rest);
+      left = upper ? c <= 0 : c < 0;
+    }
+    if (left) {
       lo = mid + 1;
     } else {
       hi = mid;
@@ -68,17 +81,8 @@ size_t Node::UpperBound(std::string_view k) const {
 }
 
 size_t Node::ChildIndex(std::string_view k, bool strict) const {
-  size_t lo = 1, hi = size();
-  while (lo < hi) {
-    const size_t mid = (lo + hi) / 2;
-    const bool left = strict ? key(mid) < k : key(mid) <= k;
-    if (left) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo - 1;
+  // The last entry from 1 on whose key is < k (strict) or <= k; entry 0 when there is none.
+  return Bound(k, 1, /*upper=*/!strict) - 1;
 }
 
 void Node::Reserve(size_t entries, size_t bytes) {
@@ -113,12 +117,22 @@ void Node::AddInner(std::string_view k, uint64_t child_page, uint64_t filter) {
 }
 
 void Node::Seal() {
+  // Keys are in order: what the first and the last share, all share.
+  prefix_ = 0;
+  if (!records_.empty()) {
+    const std::string_view first = key(0), last = key(size() - 1);
+    const size_t n = std::min(first.size(), last.size());
+    while (prefix_ < n && first[prefix_] == last[prefix_]) prefix_++;
+  }
+  heads_.resize(size());
+  for (size_t i = 0; i < size(); i++) heads_[i] = KeyHead(key(i).substr(prefix_));
   constexpr size_t kInline = 15;  // libstdc++'s short-string capacity
   // The node and its shared_ptr control block (one allocation), the cache's index entry.
   memory_bytes = HeapBytes(sizeof(Node) + 16) + 32;
   memory_bytes += HeapBytes(records_.capacity() * sizeof(Record));
   if (bytes_.capacity() > kInline) memory_bytes += HeapBytes(bytes_.capacity() + 1);
   memory_bytes += HeapBytes(filters_.capacity() * sizeof(uint64_t));
+  memory_bytes += HeapBytes(heads_.capacity() * sizeof(uint64_t));
 }
 
 Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> bytes, uint64_t page_id,

@@ -19,6 +19,7 @@
 
 #include "core/status.h"
 #include "tiers/format.h"
+#include "tiers/memtable.h"  // KeyHead
 
 namespace tierkv::tiers {
 
@@ -56,9 +57,13 @@ class Node {
   // All entries, materialized (encoding and relocation; lookups use the accessors).
   std::vector<LeafEntry> leaf_entries() const;
   std::vector<InnerEntry> inner_entries() const;
-  // Index of the first entry whose key is >= key (LowerBound) or > key (UpperBound).
-  size_t LowerBound(std::string_view key) const;
-  size_t UpperBound(std::string_view key) const;
+  // Index of the first entry whose key is >= key (LowerBound) or > key (UpperBound). A binary
+  // search over the entries' 8-byte heads (the bytes after the prefix all the node's keys
+  // share), which sit together in heads_: most probes compare two integers and read no key
+  // bytes, which are scattered over the node (each probe of bytes_ was a cache miss in a node
+  // not recently read: 6% of a pipelined SET whose old headers came from the tree).
+  size_t LowerBound(std::string_view key) const { return Bound(key, 0, /*upper=*/false); }
+  size_t UpperBound(std::string_view key) const { return Bound(key, 0, /*upper=*/true); }
 
   // Building: reserve, add entries in key order, then Seal (sizes the memory charge).
   void Reserve(size_t entries, size_t bytes);
@@ -77,10 +82,16 @@ class Node {
   std::string_view ValueBytes(const Record& r) const {
     return std::string_view(bytes_).substr(r.offset + r.key_size, r.aux & ~kOverflowBit);
   }
+  // The first index in [from, size()) whose key is >= key (> key when `upper`).
+  size_t Bound(std::string_view key, size_t from, bool upper) const;
 
   std::string bytes_;
   std::vector<Record> records_;
   std::vector<uint64_t> filters_;  // inner nodes: per entry
+  // Set by Seal: the length of the prefix every key shares, and per entry the KeyHead of the
+  // bytes after it (memtable.h: comparing heads orders keys whenever they differ).
+  size_t prefix_ = 0;
+  std::vector<uint64_t> heads_;
 };
 using NodeRef = std::shared_ptr<const Node>;
 

@@ -130,6 +130,40 @@ TEST_CASE("inner nodes: ChildIndex picks the child the definition does") {
   CHECK(ok);
 }
 
+TEST_CASE("leaves: LowerBound and UpperBound by key heads agree with std::lower_bound") {
+  bool ok = rc::check("Bound vs the sorted keys", [] {
+    // Leaf keys all share a prefix (a node's keys usually do: the searches skip it and compare
+    // 8-byte heads of the rest); tails from a tiny alphabet with NUL make equal heads, keys that
+    // are prefixes of each other, and tails past 8 bytes. Queries: keys of the node, keys with
+    // the prefix, and keys without it (shorter, or sorting before or after every entry).
+    const std::string prefix = *rc::gen::container<std::string>(rc::gen::inRange('p', 'r'));
+    auto gen_tail = [] {
+      return *rc::gen::container<std::string>(rc::gen::element('\0', 'a', 'b', '\xff'));
+    };
+    std::set<std::string> keys;
+    const int count = *rc::gen::inRange(1, 60);
+    for (int i = 0; i < count; i++) keys.insert(prefix + gen_tail());
+    std::vector<LeafEntry> entries;
+    for (const std::string& key : keys) entries.push_back(Inline(key, "v"));
+    auto node = MakeLeafNode(entries);
+    const std::vector<std::string> sorted(keys.begin(), keys.end());
+    for (int i = 0; i < 30; i++) {
+      std::string key;
+      switch (*rc::gen::inRange(0, 4)) {
+        case 0: key = sorted[*rc::gen::inRange<size_t>(0, sorted.size())]; break;
+        case 1: key = prefix + gen_tail(); break;
+        case 2: key = prefix.substr(0, *rc::gen::inRange<size_t>(0, prefix.size() + 1)); break;
+        default: key = gen_tail() + gen_tail(); break;
+      }
+      const auto lower = std::lower_bound(sorted.begin(), sorted.end(), key) - sorted.begin();
+      const auto upper = std::upper_bound(sorted.begin(), sorted.end(), key) - sorted.begin();
+      RC_ASSERT(node->LowerBound(key) == static_cast<size_t>(lower));
+      RC_ASSERT(node->UpperBound(key) == static_cast<size_t>(upper));
+    }
+  });
+  CHECK(ok);
+}
+
 TEST_CASE("inner entries keep their child's key filter through encoding and decoding") {
   std::vector<LeafEntry> leaf = {Inline("apple", "1"), Inline("banana", "2"), Inline("cherry", "3")};
   const uint64_t filter = LeafFilter(leaf);
