@@ -560,8 +560,15 @@ Status Engine::DoCheckpoint() {
   // them: they take its newest values first. Other fibers may run between steps: while the
   // memtable is in the version no read caches a key it holds (it answers them), and a read that
   // suspended in the tree caches nothing if anything was written meanwhile.
+  // The slots of the keys a few ahead are prefetched: each update is otherwise a cache miss on
+  // its slot and one on its entry, back to back (100k cached keys: ~55 ms of the shard's time).
+  constexpr size_t kUpdateAhead = 8;
   size_t since_yield = 0;
-  for (const Tree::Change& change : changes) {
+  for (size_t i = 0; i < changes.size(); i++) {
+    if (i + kUpdateAhead < changes.size()) {
+      rows_->PrefetchHash(Memtable::Hash(changes[i + kUpdateAhead].key), /*deep=*/false);
+    }
+    const Tree::Change& change = changes[i];
     rows_->Update(change.key, change.value);
     if (++since_yield == Memtable::kOrderStep && executor_.InFiber()) {
       since_yield = 0;

@@ -138,7 +138,15 @@ void RowCache::Update(std::string_view key, std::optional<std::string_view> valu
     EraseAt(index);
     return;
   }
-  const bool referenced = slot.entry->referenced;
+  Entry& entry = *slot.entry;
+  const size_t value_size = value ? value->size() : 0;
+  if (entry.present == value.has_value() && entry.value_size == value_size) {
+    // The same size (an overwrite with a value as long, the common case): in place, no
+    // allocation (a checkpoint updates every cached key its memtable held).
+    if (value_size > 0) std::memcpy(entry.bytes() + entry.key_size, value->data(), value_size);
+    return;
+  }
+  const bool referenced = entry.referenced;
   bytes_ -= ChargeOf(*slot.entry);
   Entry::Free(slot.entry);
   slot.entry = Entry::Make(key, value);
