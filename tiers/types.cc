@@ -13,6 +13,12 @@
 namespace tierkv::tiers {
 
 using types_internal::DecodeMeta;
+using types_internal::ExpiryKey;
+using types_internal::GarbageKey;
+using types_internal::kMetaHeader;
+using types_internal::MetaHeader;
+using types_internal::ScoreBytes;
+using types_internal::WriteMetaKey;
 using types_internal::IsCollection;
 using types_internal::ScoreFrom;
 using types_internal::ScorePrefix;
@@ -31,182 +37,6 @@ constexpr size_t kReclaimPerPass = 64 * 1024;  // subkeys deleted per pass befor
 
 }  // namespace
 
-void types_internal::PutBE(std::string& out, uint64_t value, int bytes) {
-  char be[8];
-  for (int i = 0; i < bytes; i++) be[i] = static_cast<char>(value >> (8 * (bytes - 1 - i)));
-  out.append(be, static_cast<size_t>(bytes));
-}
-uint64_t types_internal::GetBE(std::string_view in, size_t offset, int bytes) {
-  uint64_t value = 0;
-  for (int i = 0; i < bytes; i++) value = (value << 8) | static_cast<uint8_t>(in[offset + i]);
-  return value;
-}
-
-namespace {
-
-std::string KeyPrefix(char tag, int db, std::string_view key) {
-  std::string out(1, tag);
-  PutBE(out, KeySlot(key), 2);
-  out.push_back(static_cast<char>(db));
-  return out;
-}
-
-// Writes the metadata key of (db, key) to `out` (key.size() + 4 bytes): 'M', the key's slot
-// (big-endian), the db, the key.
-void WriteMetaKey(char* out, int db, std::string_view key) {
-  const uint16_t slot = KeySlot(key);
-  out[0] = 'M';
-  out[1] = static_cast<char>(slot >> 8);
-  out[2] = static_cast<char>(slot & 0xff);
-  out[3] = static_cast<char>(db);
-  if (!key.empty()) std::memcpy(out + 4, key.data(), key.size());
-}
-
-}  // namespace
-
-std::string types_internal::MetaKey(int db, std::string_view key) {
-  // One allocation of the final size (the hot path of every command: built byte by byte it
-  // showed in profiles).
-  std::string out(4 + key.size(), '\0');
-  WriteMetaKey(out.data(), db, key);
-  return out;
-}
-
-types_internal::StackMetaKey::StackMetaKey(int db, std::string_view key) {
-  if (key.size() + 4 <= sizeof(inline_)) {
-    WriteMetaKey(inline_, db, key);
-    view_ = std::string_view(inline_, key.size() + 4);
-  } else {
-    heap_ = MetaKey(db, key);
-    view_ = heap_;
-  }
-}
-
-std::string types_internal::SubPrefix(int db, std::string_view key, uint64_t version) {
-  std::string out = KeyPrefix('S', db, key);
-  PutBE(out, key.size(), 4);
-  out += key;
-  PutBE(out, version, 8);
-  return out;
-}
-
-
-std::string types_internal::ScorePrefix(int db, std::string_view key, uint64_t version) {
-  std::string out = SubPrefix(db, key, version);
-  out[0] = 'Z';
-  return out;
-}
-
-
-namespace {
-
-// Doubles as 8 bytes whose unsigned big-endian order is the numeric order (sign bit flipped for
-// positives, all bits flipped for negatives); -0.0 is stored as 0.0.
-std::string ScoreBytes(double score) {
-  if (score == 0) score = 0;
-  uint64_t bits;
-  std::memcpy(&bits, &score, 8);
-  bits = (bits & (uint64_t{1} << 63)) ? ~bits : bits | (uint64_t{1} << 63);
-  std::string out;
-  PutBE(out, bits, 8);
-  return out;
-}
-
-}  // namespace
-
-double types_internal::ScoreFrom(std::string_view bytes) {
-  uint64_t bits = GetBE(bytes, 0, 8);
-  bits = (bits & (uint64_t{1} << 63)) ? bits & ~(uint64_t{1} << 63) : ~bits;
-  double score;
-  std::memcpy(&score, &bits, 8);
-  return score;
-}
-
-
-namespace {
-
-std::string GarbageKey(uint64_t version, int db, std::string_view key) {
-  std::string out(1, 'G');
-  PutBE(out, version, 8);
-  PutBE(out, KeySlot(key), 2);
-  out.push_back(static_cast<char>(db));
-  PutBE(out, key.size(), 4);
-  out += key;
-  return out;
-}
-
-std::string ExpiryKey(int64_t expire_ms, int db, std::string_view key) {
-  std::string out(1, 'E');
-  PutBE(out, static_cast<uint64_t>(expire_ms), 8);
-  PutBE(out, KeySlot(key), 2);
-  out.push_back(static_cast<char>(db));
-  out += key;
-  return out;
-}
-
-// The metadata record's header, then a string's value. Collections (and strings written before
-// the compact forms) take the full header: u8 type (1-5), i64 expire, u64 version, u64 size,
-// u64 list head, u64 list tail (41 bytes). A string needs none of version, size (its value's
-// length), head or tail: it takes u8 6 (no expiry) or u8 7 and i64 expire, 1 or 9 bytes. A
-// SET's WAL record shrank from 109 to 69 bytes with it (a 16-byte key, a 3-byte value), and every
-// string in the tree by 32-40 bytes.
-constexpr size_t kMetaHeader = 41;  // the longest header
-constexpr char kCompactString = 6;
-constexpr char kCompactStringExpiring = 7;
-constexpr size_t kCompactExpiringHeader = 9;
-
-struct EncodedHeader {
-  std::array<char, kMetaHeader> bytes;
-  size_t size = 0;
-  std::string_view view() const { return {bytes.data(), size}; }
-};
-
-// The header of `meta`'s record; its string value (meta.value, or the value given) follows.
-EncodedHeader MetaHeader(const Metadata& meta) {
-  EncodedHeader out;
-  auto put = [&out](uint64_t field) {
-    for (int i = 7; i >= 0; i--) out.bytes[out.size++] = static_cast<char>(field >> (8 * i));
-  };
-  if (meta.type == RedisType::kString) {
-    out.bytes[out.size++] = meta.expire_ms == 0 ? kCompactString : kCompactStringExpiring;
-    if (meta.expire_ms != 0) put(static_cast<uint64_t>(meta.expire_ms));
-    return out;
-  }
-  out.bytes[out.size++] = static_cast<char>(meta.type);
-  for (uint64_t field : {static_cast<uint64_t>(meta.expire_ms), meta.version, meta.size, meta.head,
-                         meta.tail}) {
-    put(field);
-  }
-  return out;
-}
-
-}  // namespace
-
-Result<Metadata> types_internal::DecodeMeta(std::string_view in, bool with_value) {
-  auto malformed = [] { return Err(StatusCode::kCorruption, "malformed key metadata"); };
-  if (in.empty()) return malformed();
-  Metadata meta;
-  size_t header = kMetaHeader;
-  if (in[0] == kCompactString || in[0] == kCompactStringExpiring) {
-    meta.type = RedisType::kString;
-    header = in[0] == kCompactString ? 1 : kCompactExpiringHeader;
-    if (in.size() < header) return malformed();
-    if (header > 1) meta.expire_ms = static_cast<int64_t>(GetBE(in, 1, 8));
-    meta.size = in.size() - header;  // the value's length (of a whole record)
-  } else {
-    if (in.size() < kMetaHeader || in[0] < 1 || in[0] > 5) return malformed();
-    meta.type = static_cast<RedisType>(in[0]);
-    meta.expire_ms = static_cast<int64_t>(GetBE(in, 1, 8));
-    meta.version = GetBE(in, 9, 8);
-    meta.size = GetBE(in, 17, 8);
-    meta.head = GetBE(in, 25, 8);
-    meta.tail = GetBE(in, 33, 8);
-  }
-  if (with_value) meta.value.assign(in.substr(header));
-  return meta;
-}
-
-bool types_internal::IsCollection(RedisType type) { return type != RedisType::kString && type != RedisType::kNone; }
 
 
 

@@ -6,11 +6,21 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "tiers/engine.h"
 #include "tiers/types.h"
 
 namespace tierkv::tiers {
+
+using Strings = std::vector<std::string>;
+using Positions = std::vector<uint64_t>;
+
+// The whole list at `key` (db 0).
+inline Strings All(TypedStore& store, std::string_view key) {
+  return store.Range(0, key, 0, -1).value();
+}
 
 inline EngineOptions StoreTestOptions(const std::string& dir) {
   EngineOptions options;
