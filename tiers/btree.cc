@@ -1,6 +1,7 @@
 #include "tiers/btree.h"
 
 #include <algorithm>
+#include <deque>
 #include <type_traits>
 
 #include "core/aligned_buffer.h"
@@ -237,8 +238,9 @@ Result<OverflowRef> Tree::WriteOverflow(std::string_view value, MergeResult& res
 // several pages; an inner node always takes at least two children when there are two, so each
 // level above has fewer nodes.
 template <typename Entry>
-Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, MergeResult& result) {
-  constexpr bool kLeaf = std::is_same_v<Entry, LeafEntry>;
+Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::span<const Entry> entries,
+                                                  MergeResult& result) {
+  constexpr bool kLeaf = std::is_same_v<Entry, LeafItem>;
   constexpr size_t kMinEntries = kLeaf ? 1 : 2;
   std::vector<Piece> pieces;
   size_t remaining = 0;
@@ -258,8 +260,7 @@ Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, Me
     }
     remaining -= size;
     TK_ASSERT(j > i);
-    std::vector<Entry> part(std::make_move_iterator(entries.begin() + i),
-                            std::make_move_iterator(entries.begin() + j));
+    const std::span<const Entry> part = entries.subspan(i, j - i);
     std::shared_ptr<Node> node;
     if constexpr (kLeaf) {
       node = MakeLeafNode(part);
@@ -268,7 +269,7 @@ Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::vector<Entry> entries, Me
     }
     node->generation = generation_;
     node->page_id = allocator_.Allocate(node->pages);
-    std::string first_key = part.front().key;
+    std::string first_key(part.front().key);
     uint64_t filter = kAnyKey;
     if constexpr (kLeaf) filter = LeafFilter(part);
     std::vector<std::byte> bytes(size_t{node->pages} * kPageSize);
@@ -295,20 +296,20 @@ Result<std::vector<Tree::Piece>> Tree::MergeLeaf(const Node* old, ChangeIt begin
     executor_.Yield();
   }
   const size_t old_size = old != nullptr ? old->size() : 0;
-  std::vector<LeafEntry> merged;
+  // Views into the old leaf and the memtable; the references of values this merge writes to
+  // overflow pages are kept here (a deque: they must not move).
+  std::vector<LeafItem> merged;
   merged.reserve(old_size + (end - begin));
+  std::deque<OverflowRefBytes> refs;
   auto add = [&](const Change& change) -> Status {
-    LeafEntry entry;
-    entry.key = change.key;
-    if (entry.key.size() + change.value->size() > kMaxInlineEntry) {
+    if (change.key.size() + change.value->size() > kMaxInlineEntry) {
       auto ref = WriteOverflow(*change.value, result);
       if (!ref) return ref.error();
-      entry.overflow = true;
-      entry.ref = *ref;
+      PutOverflowRef(*ref, refs.emplace_back().data());
+      merged.push_back(LeafItem{change.key, true, std::string_view(refs.back().data(), kOverflowRefSize)});
     } else {
-      entry.value = std::string(*change.value);
+      merged.push_back(LeafItem{change.key, false, *change.value});
     }
-    merged.push_back(std::move(entry));
     return Status::Ok();
   };
   auto drop = [&](size_t i) {
@@ -318,14 +319,14 @@ Result<std::vector<Tree::Piece>> Tree::MergeLeaf(const Node* old, ChangeIt begin
   };
   size_t o = 0;
   for (ChangeIt c = begin; c != end; ++c) {
-    while (o < old_size && old->key(o) < c->key) merged.push_back(old->leaf_entry(o++));
+    while (o < old_size && old->key(o) < c->key) merged.push_back(old->leaf_item(o++));
     bool existed = o < old_size && old->key(o) == c->key;
     if (existed) drop(o++);
     if (c->value) TK_RETURN_IF_ERROR_R(add(*c));
     result.entry_delta += (c->value ? 1 : 0) - (existed ? 1 : 0);
   }
-  while (o < old_size) merged.push_back(old->leaf_entry(o++));
-  return WriteNodes(std::move(merged), result);
+  while (o < old_size) merged.push_back(old->leaf_item(o++));
+  return WriteNodes<LeafItem>(merged, result);
 }
 
 Result<std::vector<Tree::Piece>> Tree::MergeNode(const NodeRef& n, ChangeIt begin, ChangeIt end,
@@ -365,7 +366,7 @@ Result<std::vector<Tree::Piece>> Tree::MergeNode(const NodeRef& n, ChangeIt begi
                    std::make_move_iterator(pieces->end()));
   }
   if (entries.empty()) return std::vector<Piece>{};
-  return WriteNodes(std::move(entries), result);
+  return WriteNodes<InnerEntry>(entries, result);
 }
 
 Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Change>& changes,
@@ -387,7 +388,7 @@ Result<Tree::MergeResult> Tree::Merge(const TreeRoot& tree, const std::vector<Ch
   if (!pieces) return Err(pieces.error());
   uint32_t height = std::max<uint32_t>(tree.height, 1);
   while (pieces->size() > 1) {
-    pieces = WriteNodes(std::move(*pieces), result);
+    pieces = WriteNodes<InnerEntry>(*pieces, result);
     if (!pieces) return Err(pieces.error());
     height++;
   }
@@ -459,7 +460,7 @@ Result<std::optional<uint64_t>> Tree::RelocateNode(uint64_t page, uint32_t heigh
   }
   if (!changed) return std::nullopt;
   result.freed.push_back(PageRun{page, n->pages});
-  auto pieces = WriteNodes(std::move(entries), result);
+  auto pieces = WriteNodes<InnerEntry>(entries, result);
   if (!pieces) return Err(pieces.error());
   TK_ASSERT(pieces->size() == 1);  // the same entries fit the same node
   return pieces->front().child;

@@ -113,7 +113,7 @@ class Tree {
   Result<std::vector<Piece>> MergeLeaf(const Node* old, ChangeIt begin, ChangeIt end,
                                        MergeResult& result);
   template <typename Entry>
-  Result<std::vector<Piece>> WriteNodes(std::vector<Entry> entries, MergeResult& result);
+  Result<std::vector<Piece>> WriteNodes(std::span<const Entry> entries, MergeResult& result);
   struct RelocateState {
     ColdStore& cold;
     const std::function<Placement(uint64_t)>& place;

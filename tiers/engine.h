@@ -191,6 +191,10 @@ class Engine;
 
 // Ordered iteration over a snapshot, forward and reverse, from any key. Every positioning call
 // suspends (tree pages). Memtable inserts during iteration are harmless (the snapshot hides them).
+// An iterator confined to a prefix (NewIterator's `prefix`) sees only the keys that start with
+// it: a position outside it is not Valid, and a forward seek below it starts at the prefix.
+// Forward moves skip the memtables that hold no key of the prefix's first byte, without
+// ordering their keys (tiers/memtable.h).
 class EngineIterator {
  public:
   Status SeekToFirst();
@@ -212,12 +216,13 @@ class EngineIterator {
 
  private:
   friend class Engine;
-  EngineIterator(Engine& engine, std::shared_ptr<const Snapshot> snapshot)
-      : engine_(engine), snapshot_(std::move(snapshot)) {}
+  EngineIterator(Engine& engine, std::shared_ptr<const Snapshot> snapshot, std::string prefix)
+      : engine_(engine), snapshot_(std::move(snapshot)), prefix_(std::move(prefix)) {}
   Status Find(std::string_view key, Tree::SeekMode mode, bool unbounded);
 
   Engine& engine_;
   std::shared_ptr<const Snapshot> snapshot_;
+  std::string prefix_;
   bool valid_ = false;
   std::string key_;
   std::optional<std::string> memtable_value_;  // set when the value came from a memtable
@@ -267,7 +272,9 @@ class Engine {
   uint64_t unsynced_lsn() const;
 
   std::shared_ptr<const Snapshot> GetSnapshot();
-  std::unique_ptr<EngineIterator> NewIterator(std::shared_ptr<const Snapshot> snapshot = nullptr);
+  // Over `snapshot` (nullptr: the current state), confined to keys starting with `prefix`.
+  std::unique_ptr<EngineIterator> NewIterator(std::shared_ptr<const Snapshot> snapshot = nullptr,
+                                              std::string prefix = {});
 
   // Runs a checkpoint now (waits for one in progress). Suspends.
   Status Checkpoint();

@@ -85,6 +85,17 @@ Status EngineIterator::Find(std::string_view key, Tree::SeekMode mode, bool unbo
   auto better = [&](const std::string& a, const std::string& b) { return forward ? a < b : a > b; };
   std::string target(key);
   valid_ = false;
+  // Confined to a prefix, a forward move starts at the prefix at the earliest: every key it can
+  // answer then starts with the prefix, up to the first that does not (the answer is not Valid
+  // then), so a memtable without a key of the prefix's first byte has nothing to add.
+  const bool confined = !prefix_.empty();
+  if (confined && forward && (unbounded || target < prefix_)) {
+    target = prefix_;
+    mode = Tree::SeekMode::kGE;
+    unbounded = false;
+  }
+  const bool skip_memtables = confined && forward;
+  auto outside = [&](const std::string& k) { return confined && !k.starts_with(prefix_); };
   // Only Next (kGT from the current key) continues from the cursors; any other move starts over.
   cursors_.resize(1 + version.frozen.size());
   if (mode != Tree::SeekMode::kGT) {
@@ -93,6 +104,7 @@ Status EngineIterator::Find(std::string_view key, Tree::SeekMode mode, bool unbo
   while (true) {
     std::optional<Candidate> best;
     auto consider = [&](const Memtable& memtable, MemCursor& cursor) {
+      if (skip_memtables && !memtable.MayHoldFirstByte(static_cast<uint8_t>(prefix_[0]))) return;
       auto found = MemtableSeek(memtable, target, mode, unbounded, seq, cursor);
       if (found && (!best || better(found->key, best->key))) best = std::move(found);
     };
@@ -111,6 +123,7 @@ Status EngineIterator::Find(std::string_view key, Tree::SeekMode mode, bool unbo
     if (!entry) return entry.error();
     bool from_tree = entry->has_value() && (!best || better((*entry)->key, best->key));
     if (!best && !from_tree) return Status::Ok();
+    if (outside(from_tree ? (*entry)->key : best->key)) return Status::Ok();
     if (from_tree) {
       key_ = (*entry)->key;
       tree_entry_ = std::move(**entry);

@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 
 #include "core/assert.h"
 #include "core/hash.h"
@@ -132,6 +133,29 @@ uint64_t KeyFilterBits(std::string_view key) {
   return uint64_t{1} << (hash & 63) | uint64_t{1} << (hash >> 58);
 }
 
+std::vector<LeafItem> AsLeafItems(const std::vector<LeafEntry>& entries,
+                                  std::vector<OverflowRefBytes>& refs) {
+  refs.resize(entries.size());
+  std::vector<LeafItem> items;
+  items.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); i++) {
+    const LeafEntry& entry = entries[i];
+    if (!entry.overflow) {
+      items.push_back(LeafItem{entry.key, false, entry.value});
+      continue;
+    }
+    PutOverflowRef(entry.ref, refs[i].data());
+    items.push_back(LeafItem{entry.key, true, std::string_view(refs[i].data(), kOverflowRefSize)});
+  }
+  return items;
+}
+
+uint64_t LeafFilter(std::span<const LeafItem> entries) {
+  uint64_t filter = 0;
+  for (const LeafItem& entry : entries) filter |= KeyFilterBits(entry.key);
+  return filter;
+}
+
 uint64_t LeafFilter(const std::vector<LeafEntry>& entries) {
   uint64_t filter = 0;
   for (const LeafEntry& entry : entries) filter |= KeyFilterBits(entry.key);
@@ -142,24 +166,29 @@ size_t LeafEntry::EncodedSize(bool wide) const {
   return (wide ? 8 : 4) + 1 + 4 + key.size() + (overflow ? kOverflowRefSize : value.size());
 }
 
-size_t LeafSize(const std::vector<LeafEntry>& entries, bool wide) {
+size_t LeafSize(std::span<const LeafItem> entries, bool wide) {
   size_t total = 0;
-  for (const LeafEntry& entry : entries) total += entry.EncodedSize(wide);
+  for (const LeafItem& entry : entries) total += entry.EncodedSize(wide);
   return total;
 }
 
-size_t InnerSize(const std::vector<InnerEntry>& entries, bool wide) {
+size_t InnerSize(std::span<const InnerEntry> entries, bool wide) {
   size_t total = 0;
   for (const InnerEntry& entry : entries) total += entry.EncodedSize(wide);
   return total;
 }
 
-uint32_t LeafPages(const std::vector<LeafEntry>& entries) {
+uint32_t LeafPages(std::span<const LeafItem> entries) {
   size_t narrow = LeafSize(entries);
   return narrow <= kNodeCapacity ? 1 : NodePages(LeafSize(entries, true));
 }
 
-uint32_t InnerPages(const std::vector<InnerEntry>& entries) {
+uint32_t LeafPages(const std::vector<LeafEntry>& entries) {
+  std::vector<OverflowRefBytes> refs;
+  return LeafPages(AsLeafItems(entries, refs));
+}
+
+uint32_t InnerPages(std::span<const InnerEntry> entries) {
   size_t narrow = InnerSize(entries);
   return narrow <= kNodeCapacity ? 1 : NodePages(InnerSize(entries, true));
 }
@@ -290,28 +319,28 @@ bool GetWidth(Reader& in, bool wide, uint32_t& value) {
 
 }  // namespace
 
-void EncodeLeaf(const std::vector<LeafEntry>& entries, uint64_t page_id, uint64_t generation,
+void EncodeLeaf(std::span<const LeafItem> entries, uint64_t page_id, uint64_t generation,
                 std::span<std::byte> pages) {
   bool wide = LeafSize(entries) > kNodeCapacity;
   PayloadWriter out(LeafSize(entries, wide), entries.size(), wide);
-  for (const LeafEntry& entry : entries) {
+  for (const LeafItem& entry : entries) {
     out.StartEntry();
     out.PutLength(entry.key.size());
     out.Put(static_cast<uint8_t>(entry.overflow ? 1 : 0));
-    out.Put(static_cast<uint32_t>(entry.overflow ? kOverflowRefSize : entry.value.size()));
+    out.Put(static_cast<uint32_t>(entry.value.size()));
     out.PutBytes(entry.key);
-    if (entry.overflow) {
-      char ref[kOverflowRefSize];
-      PutOverflowRef(entry.ref, ref);
-      out.PutBytes(std::string_view(ref, kOverflowRefSize));
-    } else {
-      out.PutBytes(entry.value);
-    }
+    out.PutBytes(entry.value);
   }
   SealNode(out.Finish(), PageType::kLeaf, entries.size(), page_id, generation, pages);
 }
 
-void EncodeInner(const std::vector<InnerEntry>& entries, uint64_t page_id, uint64_t generation,
+void EncodeLeaf(const std::vector<LeafEntry>& entries, uint64_t page_id, uint64_t generation,
+                std::span<std::byte> pages) {
+  std::vector<OverflowRefBytes> refs;
+  EncodeLeaf(AsLeafItems(entries, refs), page_id, generation, pages);
+}
+
+void EncodeInner(std::span<const InnerEntry> entries, uint64_t page_id, uint64_t generation,
                  std::span<std::byte> pages) {
   TK_ASSERT(!entries.empty());
   bool wide = InnerSize(entries) > kNodeCapacity;

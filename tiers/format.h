@@ -10,6 +10,7 @@
 // the middle of a checkpoint leaves the previous one intact.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -129,6 +130,25 @@ struct LeafEntry {
   size_t EncodedSize(bool wide = false) const;
 };
 
+// A leaf entry by views: the key, and the inline value or the kOverflowRefSize-byte reference
+// (PutOverflowRef). The checkpoint's merge builds leaves from these, pointing into the old node
+// and the memtable: materializing a LeafEntry (two strings) per entry was most of its
+// allocations.
+struct LeafItem {
+  std::string_view key;
+  bool overflow = false;
+  std::string_view value;
+  size_t EncodedSize(bool wide = false) const {
+    return (wide ? 8 : 4) + 1 + 4 + key.size() + value.size();
+  }
+};
+
+// An overflow reference's bytes, and entries as items: views into `entries`, with their overflow
+// references encoded into `refs`.
+using OverflowRefBytes = std::array<char, kOverflowRefSize>;
+std::vector<LeafItem> AsLeafItems(const std::vector<LeafEntry>& entries,
+                                  std::vector<OverflowRefBytes>& refs);
+
 // A leaf entry's value as it lies in a page or a node (views valid while they are).
 struct LeafValueView {
   bool overflow = false;
@@ -144,6 +164,7 @@ struct LeafValueView {
 // children, whose keys their own entries summarize, carry kAnyKey.
 inline constexpr uint64_t kAnyKey = ~uint64_t{0};
 uint64_t KeyFilterBits(std::string_view key);
+uint64_t LeafFilter(std::span<const LeafItem> entries);
 uint64_t LeafFilter(const std::vector<LeafEntry>& entries);
 
 struct InnerEntry {
@@ -166,15 +187,18 @@ inline constexpr size_t kNodeCapacity = kPagePayload;
 inline uint32_t NodePages(uint64_t used) {
   return used <= kPagePayload ? 1 : static_cast<uint32_t>((used + kPagePayload - 1) / kPagePayload);
 }
-size_t LeafSize(const std::vector<LeafEntry>& entries, bool wide = false);
-size_t InnerSize(const std::vector<InnerEntry>& entries, bool wide = false);
+size_t LeafSize(std::span<const LeafItem> entries, bool wide = false);
+size_t InnerSize(std::span<const InnerEntry> entries, bool wide = false);
 // Pages a node of these entries takes.
+uint32_t LeafPages(std::span<const LeafItem> entries);
 uint32_t LeafPages(const std::vector<LeafEntry>& entries);
-uint32_t InnerPages(const std::vector<InnerEntry>& entries);
+uint32_t InnerPages(std::span<const InnerEntry> entries);
 // Encode into `pages` (LeafPages/InnerPages * kPageSize bytes), every page sealed.
+void EncodeLeaf(std::span<const LeafItem> entries, uint64_t page_id, uint64_t generation,
+                std::span<std::byte> pages);
 void EncodeLeaf(const std::vector<LeafEntry>& entries, uint64_t page_id, uint64_t generation,
                 std::span<std::byte> pages);
-void EncodeInner(const std::vector<InnerEntry>& entries, uint64_t page_id, uint64_t generation,
+void EncodeInner(std::span<const InnerEntry> entries, uint64_t page_id, uint64_t generation,
                  std::span<std::byte> pages);
 // Visit a node's entries, in order, from its verified pages (all NodePages(header.used) of
 // them): a leaf's key and value (the inline value, or the kOverflowRefSize-byte reference when

@@ -10,14 +10,15 @@
 //
 // Point reads and writes find a key through a hash index (one probe). A new version of a known
 // key goes to the head of its chain: no ordering work. A new key is appended to a pending list
-// and joins the ordered index (an intrusive red-black tree of the keys) only when something walks
-// the keys in order: an iterator's seek, or the checkpoint when the memtable is frozen. Then the
-// pending keys are sorted by an array of (8-byte key head, pointer) pairs, where most comparisons
-// touch no key bytes, and inserted in order. Inserting each new key straight into the tree cost a
+// and joins the ordered index (an intrusive red-black tree of the keys) only when an iterator
+// walks the keys in order. Then the pending keys are sorted by an array of (8-byte head of the
+// bytes after the prefix they all share, pointer) pairs, where most comparisons touch no key
+// bytes, and inserted in order. Inserting each new key straight into the tree cost a
 // descent of ~log2(keys) comparisons, most of them cache misses (a quarter of a pipelined SET);
 // writes that no walk interleaves with now never pay for order until the checkpoint, which
-// orders the frozen memtable a step at a time (OrderInSteps: a merge sort that lets the clients'
-// fibers run every 8192 keys; ordering 200k keys at once held the executor for tens of ms).
+// sorts the frozen memtable's keys a step at a time into an array (SortedInSteps: a merge sort
+// that lets the clients' fibers run every 8192 keys; ordering 200k keys at once held the
+// executor for tens of ms).
 // The tree keeps iterators valid across inserts, which is what lets a scan suspend (reading tree
 // pages) while writers insert. Rejected: a skiplist (no concurrent threads to serve here; a
 // shard's memtable is touched by one executor only).
@@ -73,6 +74,7 @@ struct MemKey : boost::intrusive::set_base_hook<boost::intrusive::optimize_size<
   uint64_t hash;
   MemVersion* newest;
   uint32_t size;
+  uint32_t writes;  // versions added, saturating (the checkpoint caches keys written again)
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), size}; }
   // The newest version with seq <= snapshot, or nullptr.
   const MemVersion* Visible(uint64_t snapshot) const {
@@ -133,19 +135,28 @@ class Memtable {
   // while keys are added; keys added after the call appear only in later calls' answers.
   // Logically const: ordering is a cache of the keys a const memtable holds.
   const Keys& keys() const;
-  // What keys() does for a memtable no longer written (a frozen one), in steps: `pause` is called
-  // after every `step` keys sorted or merged, so that the caller can let other fibers run
-  // (ordering 200k keys at once held the checkpoint's executor for tens of milliseconds). A
-  // keys() call made while paused does the ordering itself; this then returns at its next step.
+  // Every key in order, for a memtable no longer written (a frozen one), sorted in steps:
+  // `pause` is called after every `step` keys sorted or merged, so that the caller can let
+  // other fibers run (ordering 200k keys at once held the checkpoint's executor for tens of
+  // milliseconds). The keys do not join the ordered index (linking them was a cache miss per
+  // key, for a walk the checkpoint makes once); a keys() call, during a pause or later, orders
+  // them itself.
   static constexpr size_t kOrderStep = 8192;
-  void OrderInSteps(const std::function<void()>& pause, size_t step = kOrderStep) const;
+  std::vector<const MemKey*> SortedInSteps(const std::function<void()>& pause,
+                                           size_t step = kOrderStep) const;
 
-  // A key to sort: its head beside the pointer, so a comparison reads key bytes only on equal
-  // heads.
+  // A key to sort: the heads of its first 16 bytes (after the prefix all keys sorted together
+  // share) beside the pointer, so a comparison reads key bytes only on equal heads.
   struct SortableKey {
     uint64_t head;
+    uint64_t next;
     MemKey* key;
   };
+
+  // False when no key starts with this byte: an iterator confined to a prefix skips the
+  // memtable without ordering its keys (the expiry and garbage scans, every second or so, would
+  // otherwise order every new key of a memtable that holds none of theirs).
+  bool MayHoldFirstByte(uint8_t byte) const { return (first_bytes_[byte / 64] >> (byte % 64)) & 1; }
 
   uint64_t bytes() const { return bytes_; }
   uint64_t entries() const { return versions_; }
@@ -157,6 +168,7 @@ class Memtable {
   // The slot of `key` in index_, or the empty slot where its probe ends.
   size_t Probe(std::string_view key, uint64_t hash) const;
   void GrowIndex();
+  void MarkFirstByte(uint8_t byte) { first_bytes_[byte / 64] |= uint64_t{1} << (byte % 64); }
   MemVersion* NewVersion(uint64_t seq, std::optional<std::string_view> value);
   // Links sorted keys, none of them in the ordered index yet, into it; clears pending_.
   void Link(const std::vector<SortableKey>& sorted) const;
@@ -174,6 +186,7 @@ class Memtable {
   mutable Keys ordered_;
   mutable std::vector<MemKey*> pending_;
   mutable uint64_t orderings_ = 0;  // times keys() ordered pending keys
+  uint64_t first_bytes_[4] = {};  // bit b: some key starts with byte b
   size_t keys_ = 0;
   uint64_t versions_ = 0;
   uint64_t replaced_ = 0;

@@ -1,6 +1,7 @@
 #include "tiers/node.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <type_traits>
 
@@ -99,16 +100,6 @@ void Node::AddLeaf(std::string_view k, bool is_overflow, std::string_view value_
   bytes_ += value_or_ref;
 }
 
-void Node::AddLeaf(const LeafEntry& entry) {
-  if (!entry.overflow) {
-    AddLeaf(entry.key, false, entry.value);
-    return;
-  }
-  char ref[kOverflowRefSize];
-  PutOverflowRef(entry.ref, ref);
-  AddLeaf(entry.key, true, std::string_view(ref, kOverflowRefSize));
-}
-
 void Node::AddInner(std::string_view k, uint64_t child_page, uint64_t filter) {
   records_.push_back(
       Record{static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(k.size()), child_page});
@@ -170,19 +161,19 @@ Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> bytes, uint6
 namespace {
 
 template <typename Entry>
-std::shared_ptr<Node> MakeNode(const std::vector<Entry>& entries) {
-  constexpr bool kLeaf = std::is_same_v<Entry, LeafEntry>;
+std::shared_ptr<Node> MakeNode(std::span<const Entry> entries) {
+  constexpr bool kLeaf = std::is_same_v<Entry, LeafItem>;
   auto node = std::make_shared<Node>();
   node->type = kLeaf ? PageType::kLeaf : PageType::kInner;
   size_t bytes = 0;
   for (const Entry& entry : entries) {
     bytes += entry.key.size();
-    if constexpr (kLeaf) bytes += entry.overflow ? kOverflowRefSize : entry.value.size();
+    if constexpr (kLeaf) bytes += entry.value.size();
   }
   node->Reserve(entries.size(), bytes);
   for (const Entry& entry : entries) {
     if constexpr (kLeaf) {
-      node->AddLeaf(entry);
+      node->AddLeaf(entry.key, entry.overflow, entry.value);
     } else {
       node->AddInner(entry.key, entry.child, entry.filter);
     }
@@ -196,18 +187,30 @@ std::shared_ptr<Node> MakeNode(const std::vector<Entry>& entries) {
   return node;
 }
 
+std::vector<LeafItem> LeafItems(const Node& node) {
+  std::vector<LeafItem> items;
+  items.reserve(node.size());
+  for (size_t i = 0; i < node.size(); i++) items.push_back(node.leaf_item(i));
+  return items;
+}
+
 }  // namespace
 
-std::shared_ptr<Node> MakeLeafNode(const std::vector<LeafEntry>& entries) { return MakeNode(entries); }
+std::shared_ptr<Node> MakeLeafNode(std::span<const LeafItem> entries) { return MakeNode(entries); }
 
-std::shared_ptr<Node> MakeInnerNode(const std::vector<InnerEntry>& entries) {
+std::shared_ptr<Node> MakeLeafNode(const std::vector<LeafEntry>& entries) {
+  std::vector<OverflowRefBytes> refs;
+  return MakeLeafNode(AsLeafItems(entries, refs));
+}
+
+std::shared_ptr<Node> MakeInnerNode(std::span<const InnerEntry> entries) {
   return MakeNode(entries);
 }
 
 void EncodeNode(const Node& node, std::span<std::byte> pages) {
   TK_ASSERT(pages.size() == size_t{node.pages} * kPageSize);
   if (node.type == PageType::kLeaf) {
-    EncodeLeaf(node.leaf_entries(), node.page_id, node.generation, pages);
+    EncodeLeaf(LeafItems(node), node.page_id, node.generation, pages);
   } else {
     EncodeInner(node.inner_entries(), node.page_id, node.generation, pages);
   }

@@ -44,6 +44,10 @@ class Node {
   }
   OverflowRef ref(size_t i) const { return GetOverflowRef(ValueBytes(records_[i])); }
   LeafEntry leaf_entry(size_t i) const;
+  // The same by views into the node (an overflow entry's value is its encoded reference).
+  LeafItem leaf_item(size_t i) const {
+    return LeafItem{key(i), overflow(i), ValueBytes(records_[i])};
+  }
   // Inner entries.
   uint64_t child(size_t i) const { return records_[i].aux; }
   // The index of the child covering `key`: the last entry whose key is <= key (< when `strict`);
@@ -68,7 +72,6 @@ class Node {
   // Building: reserve, add entries in key order, then Seal (sizes the memory charge).
   void Reserve(size_t entries, size_t bytes);
   void AddLeaf(std::string_view key, bool overflow, std::string_view value_or_ref);
-  void AddLeaf(const LeafEntry& entry);
   void AddInner(std::string_view key, uint64_t child, uint64_t filter);
   void Seal();
 
@@ -99,8 +102,9 @@ using NodeRef = std::shared_ptr<const Node>;
 Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> pages, uint64_t page_id,
                                          const std::string& file);
 // Builds a node of these entries (in key order); `pages` and `memory_bytes` are set.
+std::shared_ptr<Node> MakeLeafNode(std::span<const LeafItem> entries);
 std::shared_ptr<Node> MakeLeafNode(const std::vector<LeafEntry>& entries);
-std::shared_ptr<Node> MakeInnerNode(const std::vector<InnerEntry>& entries);
+std::shared_ptr<Node> MakeInnerNode(std::span<const InnerEntry> entries);
 // Encodes a node back into its node.pages pages (byte-identical to what the checkpoint wrote).
 void EncodeNode(const Node& node, std::span<std::byte> pages);
 

@@ -108,12 +108,16 @@ bool RowCache::Admit(uint64_t hash) {
 }
 
 void RowCache::Insert(std::string_view key, std::optional<std::string_view> value, bool admit) {
+  Insert(key, value, admit, Hash(key));
+}
+
+void RowCache::Insert(std::string_view key, std::optional<std::string_view> value, bool admit,
+                      uint64_t hash) {
   if (!Cacheable(key, value)) {
-    Update(key, value);  // drops a cached entry: it would be stale
+    Update(key, value, hash);  // drops a cached entry: it would be stale
     return;
   }
   if ((entries_ + 1) * 2 > slots_.size()) Grow();
-  const uint64_t hash = Hash(key);
   const size_t index = Probe(key, hash);
   Slot& slot = slots_[index];
   if (slot.entry == nullptr && !admit && !Admit(hash)) return;
@@ -128,15 +132,19 @@ void RowCache::Insert(std::string_view key, std::optional<std::string_view> valu
   EvictToFit();
 }
 
-void RowCache::Update(std::string_view key, std::optional<std::string_view> value) {
-  if (entries_ == 0) return;
-  const uint64_t hash = Hash(key);
+bool RowCache::Update(std::string_view key, std::optional<std::string_view> value) {
+  return Update(key, value, Hash(key));
+}
+
+bool RowCache::Update(std::string_view key, std::optional<std::string_view> value,
+                      uint64_t hash) {
+  if (entries_ == 0) return false;
   const size_t index = Probe(key, hash);
   Slot& slot = slots_[index];
-  if (slot.entry == nullptr) return;  // not cached: a write does not fill the cache
+  if (slot.entry == nullptr) return false;  // not cached: a write does not fill the cache
   if (!Cacheable(key, value)) {
     EraseAt(index);
-    return;
+    return true;
   }
   Entry& entry = *slot.entry;
   const size_t value_size = value ? value->size() : 0;
@@ -144,7 +152,7 @@ void RowCache::Update(std::string_view key, std::optional<std::string_view> valu
     // The same size (an overwrite with a value as long, the common case): in place, no
     // allocation (a checkpoint updates every cached key its memtable held).
     if (value_size > 0) std::memcpy(entry.bytes() + entry.key_size, value->data(), value_size);
-    return;
+    return true;
   }
   const bool referenced = entry.referenced;
   bytes_ -= ChargeOf(*slot.entry);
@@ -153,6 +161,7 @@ void RowCache::Update(std::string_view key, std::optional<std::string_view> valu
   slot.entry->referenced = referenced;
   bytes_ += Charge(key, value);
   EvictToFit();
+  return true;
 }
 
 void RowCache::set_capacity(uint64_t capacity_bytes) {

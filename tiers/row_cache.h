@@ -68,8 +68,12 @@ class RowCache {
   // Caches the answer for `key` (replacing any entry), evicting as needed; a key not cached yet
   // gets in only past the doorkeeper, unless `admit`.
   void Insert(std::string_view key, std::optional<std::string_view> value, bool admit = false);
+  void Insert(std::string_view key, std::optional<std::string_view> value, bool admit,
+              uint64_t hash);
   // A write of `key`: a cached entry takes the new value (or is dropped when it is too large).
-  void Update(std::string_view key, std::optional<std::string_view> value);
+  // False when the key was not cached.
+  bool Update(std::string_view key, std::optional<std::string_view> value);
+  bool Update(std::string_view key, std::optional<std::string_view> value, uint64_t hash);
   void set_capacity(uint64_t capacity_bytes);
   uint64_t capacity() const { return capacity_bytes_; }
   RowCacheStats stats() const;

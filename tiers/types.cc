@@ -607,7 +607,7 @@ Status TypedStore::ReclaimOnce() {
   MutexLock lock(reclaim_mutex_);  // one pass at a time: two would delete the same subkeys
   TK_RETURN_IF_ERROR(lock.status());
   size_t budget = kReclaimPerPass;
-  auto garbage = engine_.NewIterator();
+  auto garbage = engine_.NewIterator(nullptr, "G");
   TK_RETURN_IF_ERROR(garbage->Seek("G"));
   while (garbage->Valid() && garbage->key().starts_with("G") && budget > 0 && !stopping_) {
     std::string record = garbage->key();
@@ -621,7 +621,7 @@ Status TypedStore::ReclaimOnce() {
       bool last_prefix = prefix[0] == 'Z';
       while (!finished && budget > 0) {
         WriteBatch batch;
-        auto sub = engine_.NewIterator();
+        auto sub = engine_.NewIterator(nullptr, prefix);
         TK_RETURN_IF_ERROR(sub->Seek(prefix));
         while (sub->Valid() && sub->key().starts_with(prefix) && batch.count() < kReclaimBatch) {
           batch.Delete(sub->key());

@@ -43,7 +43,8 @@ rc::Gen<Op> GenOp() {
                              rc::gen::set(&Op::size, rc::gen::inRange(1, 8)))},
       {10, rc::gen::build<Op>(rc::gen::set(&Op::kind, rc::gen::just(Op::kGet)), rc::gen::set(&Op::key, key))},
       {4, rc::gen::build<Op>(rc::gen::set(&Op::kind, rc::gen::just(Op::kScan)), rc::gen::set(&Op::key, key),
-                             rc::gen::set(&Op::reverse, rc::gen::arbitrary<bool>()))},
+                             rc::gen::set(&Op::reverse, rc::gen::arbitrary<bool>()),
+                             rc::gen::set(&Op::size, rc::gen::inRange(0, 4)))},
       {2, rc::gen::build<Op>(rc::gen::set(&Op::kind, rc::gen::just(Op::kSnapshot)))},
       {3, rc::gen::build<Op>(rc::gen::set(&Op::kind, rc::gen::just(Op::kSnapshotCheck)), rc::gen::set(&Op::key, key))},
       {2, rc::gen::build<Op>(rc::gen::set(&Op::kind, rc::gen::just(Op::kCheckpoint)))},
@@ -51,9 +52,10 @@ rc::Gen<Op> GenOp() {
   });
 }
 
-// Some keys are longer than a page (wide tree nodes); the rest are short.
+// Some keys are longer than a page (wide tree nodes); the rest are short. Three first bytes, so
+// that some memtables hold no key of a scan's prefix.
 std::string KeyOf(int k) {
-  std::string key = "k" + std::to_string(k);
+  std::string key = std::string(1, "akm"[k % 3]) + std::to_string(k);
   if (k % 10 == 3) key += std::string(2000 + (k * 977) % 7000, 'x');
   return key;
 }
@@ -177,12 +179,18 @@ struct Run {
         break;
       }
       case Op::kScan: {
-        auto it = engine.NewIterator();
+        // Unconfined (size 0), or confined to the key's first byte or two, or to "k" (the key
+        // may lie below or above it).
+        const std::string prefix = op.size == 3 ? "k" : key.substr(0, op.size);
+        auto it = engine.NewIterator(nullptr, prefix);
         Status status = op.reverse ? it->SeekForPrev(key) : it->Seek(key);
-        auto m_forward = model.lower_bound(key);
+        auto m_forward = model.lower_bound(std::max(key, prefix));
         auto m_reverse = std::make_reverse_iterator(model.upper_bound(key));
         for (int i = 0; i < 10 && status.ok(); i++) {
           bool model_valid = op.reverse ? m_reverse != model.rend() : m_forward != model.end();
+          if (model_valid) {
+            model_valid = (op.reverse ? m_reverse->first : m_forward->first).starts_with(prefix);
+          }
           if (it->Valid() != model_valid) return Fail("scan validity differs"), true;
           if (!model_valid) break;
           const auto& expected = op.reverse ? *m_reverse : *m_forward;

@@ -215,6 +215,38 @@ TEST_CASE("engine: cached keys take a checkpointed memtable's values before it s
   });
 }
 
+TEST_CASE("engine: a checkpoint caches the keys its memtable had written more than once") {
+  // Hot keys (overwritten since the last checkpoint) are cached as the checkpoint moves them to
+  // the tree: their next read (a SET's header read) is a row cache hit, not a tree descent. Keys
+  // written once (a bulk load) are not, and a hot key deleted is cached as absent.
+  testing::RunInEnv(testing::EnvKind::kSimulation, 1, [](Env& env, const std::string& dir) {
+    EngineOptions options;
+    options.dir = JoinPath(dir, "engine");
+    options.cache_bytes = 32 << 20;
+    options.background_checkpoints = false;
+    auto engine = testing_helpers::MustOpen(env, options);
+    constexpr int kKeys = 1000;
+    for (int i = 0; i < kKeys; i++) REQUIRE(engine->Put(testing_helpers::Key(i), "v1").ok());
+    for (int i = 0; i < kKeys; i += 2) REQUIRE(engine->Put(testing_helpers::Key(i), "v2").ok());
+    REQUIRE(engine->Delete(testing_helpers::Key(0)).ok());
+    REQUIRE(engine->Checkpoint().ok());
+    CHECK(engine->stats().rows.entries == kKeys / 2);
+    const uint64_t hits = engine->stats().rows.hits;
+    for (int i = 0; i < kKeys; i++) {
+      const std::optional<std::string> expected =
+          i == 0 ? std::nullopt : std::optional<std::string>(i % 2 == 0 ? "v2" : "v1");
+      REQUIRE(engine->Get(testing_helpers::Key(i)).value() == expected);
+    }
+    CHECK(engine->stats().rows.hits == hits + kKeys / 2);
+    // The next memtable's writes: a cached key takes its new value, however often it was written.
+    REQUIRE(engine->Put(testing_helpers::Key(2), "v3").ok());
+    REQUIRE(engine->Checkpoint().ok());
+    CHECK(engine->Get(testing_helpers::Key(2)).value() == "v3");
+    CHECK(engine->stats().rows.hits == hits + kKeys / 2 + 1);
+    REQUIRE(engine->Close().ok());
+  });
+}
+
 TEST_CASE("engine: a part of a short value read from the tree caches the whole value") {
   // SET reads only its old record's header (GetRange); the leaf holds the whole short value, so
   // the read caches it: after a checkpoint empties the memtable, the key's next partial read is a
