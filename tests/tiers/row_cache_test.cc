@@ -20,6 +20,15 @@ void Cache(RowCache& cache, std::string_view key, const MaybeValue& value) {
   cache.Insert(key, value);
 }
 
+// An engine whose caches hold every key of these tests, checkpointing only when asked.
+std::unique_ptr<Engine> OpenCachingEngine(Env& env, const std::string& dir) {
+  EngineOptions options;
+  options.dir = JoinPath(dir, "engine");
+  options.cache_bytes = 32 << 20;
+  options.background_checkpoints = false;
+  return testing_helpers::MustOpen(env, options);
+}
+
 TEST_CASE("row cache: finds what was inserted, absent keys too; updates only cached keys") {
   RowCache cache(1 << 20);
   CHECK_FALSE(cache.Find("a").has_value());
@@ -166,11 +175,7 @@ TEST_CASE("engine: a read that suspended while its key was written does not cach
 
 TEST_CASE("engine: cached keys take a checkpointed memtable's values before it stops shadowing them") {
   testing::RunInEnv(testing::EnvKind::kSimulation, 1, [](Env& env, const std::string& dir) {
-    EngineOptions options;
-    options.dir = JoinPath(dir, "engine");
-    options.cache_bytes = 32 << 20;  // every key fits the row cache
-    options.background_checkpoints = false;
-    auto engine = testing_helpers::MustOpen(env, options);
+    auto engine = OpenCachingEngine(env, dir);  // every key fits the row cache
     constexpr int kKeys = 20000;  // more than a refresh step: the checkpoint yields among them
     for (int first = 0; first < kKeys; first += 1000) {
       WriteBatch batch;
@@ -220,11 +225,7 @@ TEST_CASE("engine: a checkpoint caches the keys its memtable had written more th
   // the tree: their next read (a SET's header read) is a row cache hit, not a tree descent. Keys
   // written once (a bulk load) are not, and a hot key deleted is cached as absent.
   testing::RunInEnv(testing::EnvKind::kSimulation, 1, [](Env& env, const std::string& dir) {
-    EngineOptions options;
-    options.dir = JoinPath(dir, "engine");
-    options.cache_bytes = 32 << 20;
-    options.background_checkpoints = false;
-    auto engine = testing_helpers::MustOpen(env, options);
+    auto engine = OpenCachingEngine(env, dir);
     constexpr int kKeys = 1000;
     for (int i = 0; i < kKeys; i++) REQUIRE(engine->Put(testing_helpers::Key(i), "v1").ok());
     for (int i = 0; i < kKeys; i += 2) REQUIRE(engine->Put(testing_helpers::Key(i), "v2").ok());
@@ -252,11 +253,7 @@ TEST_CASE("engine: a part of a short value read from the tree caches the whole v
   // the read caches it: after a checkpoint empties the memtable, the key's next partial read is a
   // row cache hit, and every read, whole or partial, still sees exactly its bytes.
   testing::RunInEnv(testing::EnvKind::kSimulation, 1, [](Env& env, const std::string& dir) {
-    EngineOptions options;
-    options.dir = JoinPath(dir, "engine");
-    options.cache_bytes = 32 << 20;
-    options.background_checkpoints = false;
-    auto engine = testing_helpers::MustOpen(env, options);
+    auto engine = OpenCachingEngine(env, dir);
     const std::string small = "0123456789abcdef";  // short: read whole from its leaf
     const std::string long_value(4000, 'L');         // past the whole-read bound: parts only
     REQUIRE(engine->Put("small", small).ok());
