@@ -521,8 +521,8 @@ Status Engine::DoCheckpoint() {
   writes_blocked_ = false;
   write_gate_.NotifyAll();
 
-  // The newest version of each key; tombstones become deletes.
-  // Sorted a step at a time, letting the executor's other fibers (the clients) run in between.
+  // The newest version of each key, in order (tombstones become deletes): sorted a step at a
+  // time, letting the executor's other fibers (the clients) run in between.
   std::vector<const MemKey*> keys = frozen->SortedInSteps([this] {
     if (executor_.InFiber()) executor_.Yield();
   });
@@ -613,7 +613,6 @@ Status Engine::DoCheckpoint() {
   keys.shrink_to_fit();
   frozen.reset();
   env_.ReleaseFreeMemory();
-
   Status removed = wal_->RemoveBefore(boundary);
   write_gate_.NotifyAll();  // a bounded WAL has room again
   return removed;
