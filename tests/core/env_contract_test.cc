@@ -49,6 +49,31 @@ TEST_CASE("read after write, read past end, size") {
   });
 }
 
+TEST_CASE("buffered writes small and large (inline and through io_uring in production) read back") {
+  RunInBoth(1, [](Env& env, const std::string& dir) {
+    const std::string path = JoinPath(dir, "w");
+    auto file = MustOpen(env, path, {.create = true});
+    // 100 KiB, then 1 MiB right after it, then 4 KiB over the seam between them.
+    std::string small(100 << 10, 'a'), large(1 << 20, 'b'), patch(4096, 'c');
+    for (size_t i = 0; i < large.size(); i += 4093) large[i] = static_cast<char>('0' + i % 10);
+    REQUIRE(file->Write(0, Bytes(small)).ok());
+    REQUIRE(file->Write(small.size(), Bytes(large)).ok());
+    REQUIRE(file->Write(small.size() - 2048, Bytes(patch)).ok());
+    std::string expected = small + large;
+    expected.replace(small.size() - 2048, patch.size(), patch);
+    std::vector<std::byte> buf(expected.size() + 100);
+    auto n = file->Read(0, buf);
+    REQUIRE(n.has_value());
+    CHECK(*n == expected.size());
+    CHECK(Text(std::span(buf).first(*n)) == expected);
+    // A write the file cannot take is an error, not a crash.
+    file.reset();
+    auto read_only = MustOpen(env, path, {.read_only = true});
+    CHECK_FALSE(read_only->Write(0, Bytes("x")).ok());
+    CHECK_FALSE(read_only->Write(0, Bytes(large)).ok());
+  });
+}
+
 TEST_CASE("open without create of a missing file is NotFound; exclusive create of existing") {
   RunInBoth(1, [](Env& env, const std::string& dir) {
     auto missing = env.OpenFile(JoinPath(dir, "missing"), {});
