@@ -299,7 +299,7 @@ class Engine {
   friend class EngineIterator;
   Engine(Env& env, EngineOptions options);
   Status Recover();
-  // After a failed superblock write or sync: zeroes the slot (see engine.cc).
+  // After a failed superblock write or sync: zeroes the slot (see engine_checkpoint.cc).
   void InvalidateSuperblockSlot(uint64_t generation);
   Status WriteSuperblock(const Superblock& superblock);
   void ReleaseFreedPages();

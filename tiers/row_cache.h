@@ -3,16 +3,16 @@
 // descent (RocksDB's row cache). A descent costs a binary search per level over entries whose
 // keys live on the heap, which is a cache miss per comparison: it was half of a GET's CPU time.
 //
-// Consistency (engine.cc keeps it): the cache is exclusive of the memtables. A reader of the
-// current state looks in the memtables first (they hold the newest versions of every key written
-// since the last checkpoint) and here only for keys none of them holds, so an entry needs to be
-// the newest value only of keys no memtable holds. Writes do not touch the cache. A read fills it
-// with the tree's answer at the current snapshot when no write at all happened while it read the
-// tree, where it may have suspended. When a checkpoint has merged a frozen memtable into the tree
-// and before it drops that memtable from the version, every cached key the memtable held takes
-// the memtable's newest value. Readers of older snapshots do not use the cache. Before, the cache
-// was written through by every write and filled by memtable reads: a pipelined SET paid the
-// cache's two misses on top of the memtable's, and every key lived in both.
+// Consistency (engine.cc and engine_checkpoint.cc keep it): the cache is exclusive of the
+// memtables. A reader of the current state looks in the memtables first (they hold the newest
+// versions of every key written since the last checkpoint) and here only for keys none of them
+// holds, so an entry needs to be the newest value only of keys no memtable holds. Writes do not
+// touch the cache. A read fills it with the tree's answer at the current snapshot when no write at
+// all happened while it read the tree, where it may have suspended. When a checkpoint has merged a
+// frozen memtable into the tree and before it drops that memtable from the version, every cached
+// key the memtable held takes the memtable's newest value. Readers of older snapshots do not use
+// the cache. Before, the cache was written through by every write and filled by memtable reads: a
+// pipelined SET paid the cache's two misses on top of the memtable's, and every key lived in both.
 // Layout: an open-addressing table of (hash, entry) slots with linear probing, and each entry one
 // allocation holding its key and value bytes: a hit costs about two cache misses (the slot, the
 // entry), where std::unordered_map over a list cost four (bucket, node, key string, list node),

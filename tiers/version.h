@@ -1,5 +1,5 @@
 // What a snapshot pins: the tree of one checkpoint plus the memtables on top of it. Internal to
-// the engine (engine.cc, engine_iterator.cc).
+// the engine (engine.cc, engine_checkpoint.cc, engine_iterator.cc).
 #pragma once
 
 #include <deque>
