@@ -1,6 +1,7 @@
 #include "tiers/btree.h"
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <type_traits>
 
@@ -300,7 +301,7 @@ Result<std::vector<Tree::Piece>> Tree::MergeLeaf(const Node* old, ChangeIt begin
   // overflow pages are kept here (a deque: they must not move).
   std::vector<LeafItem> merged;
   merged.reserve(old_size + (end - begin));
-  std::deque<OverflowRefBytes> refs;
+  std::deque<std::array<char, kOverflowRefSize>> refs;
   auto add = [&](const Change& change) -> Status {
     if (change.key.size() + change.value->size() > kMaxInlineEntry) {
       auto ref = WriteOverflow(*change.value, result);

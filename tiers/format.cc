@@ -3,7 +3,6 @@
 #include <xxhash.h>
 
 #include <algorithm>
-#include <array>
 
 #include "core/assert.h"
 #include "core/hash.h"
@@ -133,37 +132,10 @@ uint64_t KeyFilterBits(std::string_view key) {
   return uint64_t{1} << (hash & 63) | uint64_t{1} << (hash >> 58);
 }
 
-std::vector<LeafItem> AsLeafItems(const std::vector<LeafEntry>& entries,
-                                  std::vector<OverflowRefBytes>& refs) {
-  refs.resize(entries.size());
-  std::vector<LeafItem> items;
-  items.reserve(entries.size());
-  for (size_t i = 0; i < entries.size(); i++) {
-    const LeafEntry& entry = entries[i];
-    if (!entry.overflow) {
-      items.push_back(LeafItem{entry.key, false, entry.value});
-      continue;
-    }
-    PutOverflowRef(entry.ref, refs[i].data());
-    items.push_back(LeafItem{entry.key, true, std::string_view(refs[i].data(), kOverflowRefSize)});
-  }
-  return items;
-}
-
 uint64_t LeafFilter(std::span<const LeafItem> entries) {
   uint64_t filter = 0;
   for (const LeafItem& entry : entries) filter |= KeyFilterBits(entry.key);
   return filter;
-}
-
-uint64_t LeafFilter(const std::vector<LeafEntry>& entries) {
-  uint64_t filter = 0;
-  for (const LeafEntry& entry : entries) filter |= KeyFilterBits(entry.key);
-  return filter;
-}
-
-size_t LeafEntry::EncodedSize(bool wide) const {
-  return (wide ? 8 : 4) + 1 + 4 + key.size() + (overflow ? kOverflowRefSize : value.size());
 }
 
 size_t LeafSize(std::span<const LeafItem> entries, bool wide) {
@@ -181,11 +153,6 @@ size_t InnerSize(std::span<const InnerEntry> entries, bool wide) {
 uint32_t LeafPages(std::span<const LeafItem> entries) {
   size_t narrow = LeafSize(entries);
   return narrow <= kNodeCapacity ? 1 : NodePages(LeafSize(entries, true));
-}
-
-uint32_t LeafPages(const std::vector<LeafEntry>& entries) {
-  std::vector<OverflowRefBytes> refs;
-  return LeafPages(AsLeafItems(entries, refs));
 }
 
 uint32_t InnerPages(std::span<const InnerEntry> entries) {
@@ -332,12 +299,6 @@ void EncodeLeaf(std::span<const LeafItem> entries, uint64_t page_id, uint64_t ge
     out.PutBytes(entry.value);
   }
   SealNode(out.Finish(), PageType::kLeaf, entries.size(), page_id, generation, pages);
-}
-
-void EncodeLeaf(const std::vector<LeafEntry>& entries, uint64_t page_id, uint64_t generation,
-                std::span<std::byte> pages) {
-  std::vector<OverflowRefBytes> refs;
-  EncodeLeaf(AsLeafItems(entries, refs), page_id, generation, pages);
 }
 
 void EncodeInner(std::span<const InnerEntry> entries, uint64_t page_id, uint64_t generation,

@@ -10,7 +10,6 @@
 // the middle of a checkpoint leaves the previous one intact.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -121,13 +120,12 @@ inline constexpr size_t kOverflowRefSize = 20;
 void PutOverflowRef(const OverflowRef& ref, char* out);  // kOverflowRefSize bytes
 OverflowRef GetOverflowRef(std::string_view bytes);
 
+// A leaf entry as a seek answers it (copies that outlive the node).
 struct LeafEntry {
   std::string key;
   std::string value;  // inline value (when !overflow)
   bool overflow = false;
   OverflowRef ref;
-  // Bytes the entry takes in a node, its offset included.
-  size_t EncodedSize(bool wide = false) const;
 };
 
 // A leaf entry by views: the key, and the inline value or the kOverflowRefSize-byte reference
@@ -142,12 +140,6 @@ struct LeafItem {
     return (wide ? 8 : 4) + 1 + 4 + key.size() + value.size();
   }
 };
-
-// An overflow reference's bytes, and entries as items: views into `entries`, with their overflow
-// references encoded into `refs`.
-using OverflowRefBytes = std::array<char, kOverflowRefSize>;
-std::vector<LeafItem> AsLeafItems(const std::vector<LeafEntry>& entries,
-                                  std::vector<OverflowRefBytes>& refs);
 
 // A leaf entry's value as it lies in a page or a node (views valid while they are).
 struct LeafValueView {
@@ -165,7 +157,6 @@ struct LeafValueView {
 inline constexpr uint64_t kAnyKey = ~uint64_t{0};
 uint64_t KeyFilterBits(std::string_view key);
 uint64_t LeafFilter(std::span<const LeafItem> entries);
-uint64_t LeafFilter(const std::vector<LeafEntry>& entries);
 
 struct InnerEntry {
   std::string key;  // first key of the child (empty for the leftmost child)
@@ -191,12 +182,9 @@ size_t LeafSize(std::span<const LeafItem> entries, bool wide = false);
 size_t InnerSize(std::span<const InnerEntry> entries, bool wide = false);
 // Pages a node of these entries takes.
 uint32_t LeafPages(std::span<const LeafItem> entries);
-uint32_t LeafPages(const std::vector<LeafEntry>& entries);
 uint32_t InnerPages(std::span<const InnerEntry> entries);
 // Encode into `pages` (LeafPages/InnerPages * kPageSize bytes), every page sealed.
 void EncodeLeaf(std::span<const LeafItem> entries, uint64_t page_id, uint64_t generation,
-                std::span<std::byte> pages);
-void EncodeLeaf(const std::vector<LeafEntry>& entries, uint64_t page_id, uint64_t generation,
                 std::span<std::byte> pages);
 void EncodeInner(std::span<const InnerEntry> entries, uint64_t page_id, uint64_t generation,
                  std::span<std::byte> pages);

@@ -1,7 +1,6 @@
 #include "tiers/node.h"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <type_traits>
 
@@ -26,13 +25,6 @@ LeafEntry Node::leaf_entry(size_t i) const {
     entry.value = std::string(value(i));
   }
   return entry;
-}
-
-std::vector<LeafEntry> Node::leaf_entries() const {
-  std::vector<LeafEntry> out;
-  out.reserve(size());
-  for (size_t i = 0; i < size(); i++) out.push_back(leaf_entry(i));
-  return out;
 }
 
 std::vector<InnerEntry> Node::inner_entries() const {
@@ -197,11 +189,6 @@ std::vector<LeafItem> LeafItems(const Node& node) {
 }  // namespace
 
 std::shared_ptr<Node> MakeLeafNode(std::span<const LeafItem> entries) { return MakeNode(entries); }
-
-std::shared_ptr<Node> MakeLeafNode(const std::vector<LeafEntry>& entries) {
-  std::vector<OverflowRefBytes> refs;
-  return MakeLeafNode(AsLeafItems(entries, refs));
-}
 
 std::shared_ptr<Node> MakeInnerNode(std::span<const InnerEntry> entries) {
   return MakeNode(entries);

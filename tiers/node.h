@@ -59,7 +59,6 @@ class Node {
     return InnerEntry{std::string(key(i)), child(i), filter(i)};
   }
   // All entries, materialized (encoding and relocation; lookups use the accessors).
-  std::vector<LeafEntry> leaf_entries() const;
   std::vector<InnerEntry> inner_entries() const;
   // Index of the first entry whose key is >= key (LowerBound) or > key (UpperBound). A binary
   // search over the entries' 8-byte heads (the bytes after the prefix all the node's keys
@@ -103,7 +102,6 @@ Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> pages, uint6
                                          const std::string& file);
 // Builds a node of these entries (in key order); `pages` and `memory_bytes` are set.
 std::shared_ptr<Node> MakeLeafNode(std::span<const LeafItem> entries);
-std::shared_ptr<Node> MakeLeafNode(const std::vector<LeafEntry>& entries);
 std::shared_ptr<Node> MakeInnerNode(std::span<const InnerEntry> entries);
 // Encodes a node back into its node.pages pages (byte-identical to what the checkpoint wrote).
 void EncodeNode(const Node& node, std::span<std::byte> pages);

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <rapidcheck.h>
 
+#include <array>
 #include <bit>
 #include <map>
 #include <set>
@@ -20,9 +21,27 @@ namespace {
 
 const std::string kFile = "test-file";
 
+// Owning entries as the views (LeafItem) the leaf builders take; valid while this lives.
+struct Items {
+  explicit Items(const std::vector<LeafEntry>& entries) : refs(entries.size()) {
+    for (size_t i = 0; i < entries.size(); i++) {
+      const LeafEntry& entry = entries[i];
+      if (!entry.overflow) {
+        items.push_back(LeafItem{entry.key, false, entry.value});
+        continue;
+      }
+      PutOverflowRef(entry.ref, refs[i].data());
+      items.push_back(LeafItem{entry.key, true, std::string_view(refs[i].data(), kOverflowRefSize)});
+    }
+  }
+  std::vector<std::array<char, kOverflowRefSize>> refs;
+  std::vector<LeafItem> items;
+};
+
 AlignedBuffer Encode(const std::vector<LeafEntry>& entries, uint64_t page_id) {
-  AlignedBuffer pages(size_t{LeafPages(entries)} * kPageSize);
-  EncodeLeaf(entries, page_id, /*generation=*/1, pages.span());
+  const Items items(entries);
+  AlignedBuffer pages(size_t{LeafPages(items.items)} * kPageSize);
+  EncodeLeaf(items.items, page_id, /*generation=*/1, pages.span());
   return pages;
 }
 
@@ -80,7 +99,7 @@ TEST_CASE("FindInLeaf answers as the model, narrow and wide leaves, inline and o
       RC_ASSERT(Probe(pages.span(), key) == (it == model.end() ? "-" : it->second));
     }
     // The leaf's filter holds every key's bits (a missing bit would make a present key absent).
-    const uint64_t filter = LeafFilter(entries);
+    const uint64_t filter = LeafFilter(Items(entries).items);
     for (const auto& [key, shown] : model) {
       RC_ASSERT((filter & KeyFilterBits(key)) == KeyFilterBits(key));
     }
@@ -145,7 +164,7 @@ TEST_CASE("leaves: LowerBound and UpperBound by key heads agree with std::lower_
     for (int i = 0; i < count; i++) keys.insert(prefix + gen_tail());
     std::vector<LeafEntry> entries;
     for (const std::string& key : keys) entries.push_back(Inline(key, "v"));
-    auto node = MakeLeafNode(entries);
+    auto node = MakeLeafNode(Items(entries).items);
     const std::vector<std::string> sorted(keys.begin(), keys.end());
     for (int i = 0; i < 30; i++) {
       std::string key;
@@ -166,7 +185,7 @@ TEST_CASE("leaves: LowerBound and UpperBound by key heads agree with std::lower_
 
 TEST_CASE("inner entries keep their child's key filter through encoding and decoding") {
   std::vector<LeafEntry> leaf = {Inline("apple", "1"), Inline("banana", "2"), Inline("cherry", "3")};
-  const uint64_t filter = LeafFilter(leaf);
+  const uint64_t filter = LeafFilter(Items(leaf).items);
   CHECK(std::popcount(filter) <= 6);
   std::vector<InnerEntry> entries = {InnerEntry{"", 10, filter}, InnerEntry{"m", 11, kAnyKey},
                                      InnerEntry{"t", 12, 0x5}};
@@ -228,7 +247,7 @@ TEST_CASE("node cache: a leaf read by a point lookup is cached only when looked 
     // Page 2: a narrow leaf; pages 3-4: a wide one (a 6000-byte key).
     std::vector<LeafEntry> narrow = {Inline("a", "1"), Inline("b", "2"), Inline("c", "3")};
     std::vector<LeafEntry> wide = {Inline("x", "4"), Inline(std::string(6000, 'y'), "5")};
-    REQUIRE(LeafPages(wide) == 2);
+    REQUIRE(LeafPages(Items(wide).items) == 2);
     REQUIRE((*file)->Write(2, Encode(narrow, 2).span()).ok());
     REQUIRE((*file)->Write(3, Encode(wide, 3).span()).ok());
     NodeCache cache(**file, 1 << 20);
