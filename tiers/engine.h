@@ -192,7 +192,8 @@ class Engine;
 // Ordered iteration over a snapshot, forward and reverse, from any key. Every positioning call
 // suspends (tree pages). Memtable inserts during iteration are harmless (the snapshot hides them).
 // An iterator confined to a prefix (NewIterator's `prefix`) sees only the keys that start with
-// it: a position outside it is not Valid, and a forward seek below it starts at the prefix.
+// it: a position outside it is not Valid, a forward seek below it starts at the prefix's first
+// key, and a backward seek above it at the prefix's last key.
 // Forward moves skip the memtables that hold no key of the prefix's first byte, without
 // ordering their keys (tiers/memtable.h).
 class EngineIterator {

@@ -94,6 +94,19 @@ Status EngineIterator::Find(std::string_view key, Tree::SeekMode mode, bool unbo
     mode = Tree::SeekMode::kGE;
     unbounded = false;
   }
+  // A backward move from above the prefix's keys starts below the prefix's successor (the
+  // shortest string greater than every key that starts with the prefix; none when the prefix is
+  // all 0xff bytes, and then no key lies above them), so it does not stop at a key past them.
+  if (confined && !forward && (unbounded || (target > prefix_ && !target.starts_with(prefix_)))) {
+    std::string successor = prefix_;
+    while (!successor.empty() && static_cast<uint8_t>(successor.back()) == 0xff) successor.pop_back();
+    if (!successor.empty()) {
+      successor.back() = static_cast<char>(static_cast<uint8_t>(successor.back()) + 1);
+      target = std::move(successor);
+      mode = Tree::SeekMode::kLT;
+      unbounded = false;
+    }
+  }
   const bool skip_memtables = confined && forward;
   auto outside = [&](const std::string& k) { return confined && !k.starts_with(prefix_); };
   // Only Next (kGT from the current key) continues from the cursors; any other move starts over.

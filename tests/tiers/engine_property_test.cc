@@ -186,6 +186,11 @@ struct Run {
         Status status = op.reverse ? it->SeekForPrev(key) : it->Seek(key);
         auto m_forward = model.lower_bound(std::max(key, prefix));
         auto m_reverse = std::make_reverse_iterator(model.upper_bound(key));
+        // Backward from above the prefix's keys, the scan starts at the last of them.
+        while (m_reverse != model.rend() && m_reverse->first > prefix &&
+               !m_reverse->first.starts_with(prefix)) {
+          ++m_reverse;
+        }
         for (int i = 0; i < 10 && status.ok(); i++) {
           bool model_valid = op.reverse ? m_reverse != model.rend() : m_forward != model.end();
           if (model_valid) {
