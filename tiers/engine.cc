@@ -99,6 +99,25 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, EngineOptions options) {
   return engine;
 }
 
+// A new data file is built under a temporary name and renamed into place once its generation-0
+// superblock (an empty tree) is durable, so that a data file always holds a valid superblock:
+// written in place, a crash before the first write reached the disk left a file of one torn page
+// and nothing to recover from, ever (engine-crash scenario, seed 1686). A file holding pages of an
+// unfinished first checkpoint recovers to generation 0.
+Status Engine::CreateDataFile(const std::string& path) {
+  const std::string temporary = path + ".new";
+  Status removed = env_.RemoveFile(temporary);  // a leftover of a crash during the last attempt
+  if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
+  auto file = PageFile::Open(env_, temporary);
+  if (!file) return file.error();
+  file_ = std::move(*file);
+  Status written = WriteSuperblock(Superblock{});
+  file_.reset();
+  TK_RETURN_IF_ERROR(written);
+  TK_RETURN_IF_ERROR(env_.RenameFile(temporary, path));
+  return env_.SyncDir(options_.dir);
+}
+
 Status Engine::Recover() {
   const Log& log = executor_.log();
   TK_RETURN_IF_ERROR(env_.CreateDir(options_.dir));
@@ -113,42 +132,42 @@ Status Engine::Recover() {
   std::string path = JoinPath(options_.dir, "data");
   auto file = PageFile::Open(env_, path);
   if (!file) return file.error();
+  if ((*file)->size_pages() == 0) {
+    // No data file yet (Open just created an empty one): build one holding generation 0.
+    file->reset();
+    TK_RETURN_IF_ERROR(CreateDataFile(path));
+    file = PageFile::Open(env_, path);
+    if (!file) return file.error();
+  }
   file_ = std::move(*file);
   TK_RETURN_IF_ERROR(env_.SyncDir(options_.dir));
 
-  superblock_ = Superblock{};
-  if (file_->size_pages() == 0) {
-    // A new file gets generation 0 (an empty tree) at once, so that a file holding pages of an
-    // unfinished first checkpoint still has a valid superblock to recover from.
-    TK_RETURN_IF_ERROR(WriteSuperblock(superblock_));
-  } else {
-    AlignedBuffer page(kPageSize);
-    std::optional<Superblock> best;
-    std::string errors;
-    for (uint64_t slot = 0; slot < kSuperblockPages && slot < file_->size_pages(); slot++) {
-      Status read = file_->Read(slot, page.span().first<kPageSize>());
-      // A slot that cannot be read may hold the newest checkpoint: using the other one would
-      // resurrect an older tree whose freed pages the newer one reused. Only a slot that reads
-      // but does not decode (a torn superblock write) is passed over.
-      if (!read.ok() && read.code() != StatusCode::kCorruption) return read;
-      // A slot that failed its checksum is decoded too (decoding checks it again, and names a
-      // file of an older format as such rather than reporting damage).
-      auto decoded = DecodeSuperblock(page.span().first<kPageSize>(), slot, path);
-      if (decoded && (!best || decoded->generation > best->generation)) best = *decoded;
-      if (!decoded) errors += " [" + decoded.error().ToString() + "]";
-    }
-    if (!best) {
-      return Status(StatusCode::kCorruption, "no valid superblock in " + path + ":" + errors);
-    }
-    superblock_ = *best;
-    if (!errors.empty()) log.Warn("using superblock generation {}; the other one:{}", best->generation, errors);
-    // What we read may be only in the OS cache: a previous process whose checkpoint fsync failed
-    // and which then exited (not crashed) leaves its newest superblock readable but not durable.
-    // Make it durable before trusting it (below, the WAL it covers is removed); found by the
-    // server-linear scenario, seed 12: a crash after such a restart fell back to the older
-    // superblock whose WAL was already gone.
-    TK_RETURN_IF_ERROR(file_->Sync());
+  AlignedBuffer page(kPageSize);
+  std::optional<Superblock> best;
+  std::string errors;
+  for (uint64_t slot = 0; slot < kSuperblockPages && slot < file_->size_pages(); slot++) {
+    Status read = file_->Read(slot, page.span().first<kPageSize>());
+    // A slot that cannot be read may hold the newest checkpoint: using the other one would
+    // resurrect an older tree whose freed pages the newer one reused. Only a slot that reads
+    // but does not decode (a torn superblock write) is passed over.
+    if (!read.ok() && read.code() != StatusCode::kCorruption) return read;
+    // A slot that failed its checksum is decoded too (decoding checks it again, and names a
+    // file of an older format as such rather than reporting damage).
+    auto decoded = DecodeSuperblock(page.span().first<kPageSize>(), slot, path);
+    if (decoded && (!best || decoded->generation > best->generation)) best = *decoded;
+    if (!decoded) errors += " [" + decoded.error().ToString() + "]";
   }
+  if (!best) {
+    return Status(StatusCode::kCorruption, "no valid superblock in " + path + ":" + errors);
+  }
+  superblock_ = *best;
+  if (!errors.empty()) log.Warn("using superblock generation {}; the other one:{}", best->generation, errors);
+  // What we read may be only in the OS cache: a previous process whose checkpoint fsync failed
+  // and which then exited (not crashed) leaves its newest superblock readable but not durable.
+  // Make it durable before trusting it (below, the WAL it covers is removed); found by the
+  // server-linear scenario, seed 12: a crash after such a restart fell back to the older
+  // superblock whose WAL was already gone.
+  TK_RETURN_IF_ERROR(file_->Sync());
 
   allocator_ = std::make_unique<PageAllocator>(std::max(superblock_.page_count, file_->size_pages()));
   if (!options_.pmem_path.empty()) {

@@ -300,6 +300,7 @@ class Engine {
   friend class EngineIterator;
   Engine(Env& env, EngineOptions options);
   Status Recover();
+  Status CreateDataFile(const std::string& path);
   // After a failed superblock write or sync: zeroes the slot (see engine_checkpoint.cc).
   void InvalidateSuperblockSlot(uint64_t generation);
   Status WriteSuperblock(const Superblock& superblock);

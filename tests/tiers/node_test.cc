@@ -64,7 +64,7 @@ std::string Probe(std::span<const std::byte> pages, std::string_view key) {
   return *found ? seen : "-";
 }
 
-TEST_CASE("FindInLeaf answers as the model, narrow and wide leaves, inline and overflow values") {
+TEST_CASE("property: FindInLeaf answers as the model, narrow and wide leaves, inline and overflow values") {
   bool ok = rc::check("FindInLeaf vs a map", [] {
     // Keys from a small alphabet (neighbours and prefixes of each other), now and then one long
     // enough to make the leaf wide; the payload kept within a few pages.
@@ -120,7 +120,7 @@ size_t ChildByDefinition(const std::vector<InnerEntry>& entries, std::string_vie
   return child;
 }
 
-TEST_CASE("inner nodes: ChildIndex picks the child the definition does") {
+TEST_CASE("property: inner nodes: ChildIndex picks the child the definition does") {
   bool ok = rc::check("ChildIndex vs a linear scan", [] {
     // Keys with a shared prefix of any length and bytes from a tiny alphabet that includes NUL
     // (keys that are prefixes of each other).
@@ -149,7 +149,7 @@ TEST_CASE("inner nodes: ChildIndex picks the child the definition does") {
   CHECK(ok);
 }
 
-TEST_CASE("leaves: LowerBound and UpperBound by key heads agree with std::lower_bound") {
+TEST_CASE("property: leaves: LowerBound and UpperBound by key heads agree with std::lower_bound") {
   bool ok = rc::check("Bound vs the sorted keys", [] {
     // Leaf keys all share a prefix (a node's keys usually do: the searches skip it and compare
     // 8-byte heads of the rest); tails from a tiny alphabet with NUL make equal heads, keys that
