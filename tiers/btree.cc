@@ -58,7 +58,7 @@ Result<std::optional<std::string>> Tree::Get(const TreeRoot& tree, std::string_v
   if (whole != nullptr) *whole = offset == 0 && length == UINT64_MAX;
   if (tree.height == 0) return std::nullopt;
   uint64_t page = tree.root;
-  const uint64_t bits = tree.height > 1 ? KeyFilterBits(key) : 0;
+  const KeyFilterProbe probe = tree.height > 1 ? ProbeFor(key) : KeyFilterProbe{};
   for (uint32_t level = 1; level < tree.height; level++) {
     auto node = cache_.Get(page);
     if (!node) return Err(node.error());
@@ -69,7 +69,7 @@ Result<std::optional<std::string>> Tree::Get(const TreeRoot& tree, std::string_v
     }
     const size_t child = n.ChildIndex(key, /*strict=*/false);
     // The leaf's filter lacks one of the key's bits: the leaf does not hold it.
-    if (level + 1 == tree.height && (n.filter(child) & bits) != bits) {
+    if (level + 1 == tree.height && !MayHold(n.filter(child), probe)) {
       filter_skips_++;
       return std::nullopt;
     }
@@ -271,7 +271,7 @@ Result<std::vector<Tree::Piece>> Tree::WriteNodes(std::span<const Entry> entries
     node->generation = generation_;
     node->page_id = allocator_.Allocate(node->pages);
     std::string first_key(part.front().key);
-    uint64_t filter = kAnyKey;
+    LeafKeyFilter filter = LeafKeyFilter::Any();
     if constexpr (kLeaf) filter = LeafFilter(part);
     std::vector<std::byte> bytes(size_t{node->pages} * kPageSize);
     if constexpr (kLeaf) {

@@ -60,6 +60,8 @@ Status Engine::DoCheckpoint() {
   // Freeze: every submitted batch is already applied (WriteUnsynced takes a record's LSN and
   // applies its entries without suspending), so the frozen memtable holds exactly the WAL records
   // before `boundary`, durable or not: the checkpoint makes them durable in the tree.
+  const TimePoint started = executor_.Now();
+  const uint64_t pages_read_before = file_->reads();
   writes_blocked_ = true;
   std::shared_ptr<Memtable> frozen = active_;
   uint64_t boundary = wal_->next_lsn();
@@ -166,8 +168,10 @@ Status Engine::DoCheckpoint() {
   old.reset();
   checkpoints_++;
   ResizeCache();
-  executor_.log().Debug("checkpoint {}: {} changes, {} pages written, root {} height {}",
-                        next.generation, changes.size(), merged->pages_written, next.root, next.height);
+  executor_.log().Debug("checkpoint {}: {} changes, {} pages written, {} pages read, root {} height {}, {} ms",
+                        next.generation, changes.size(), merged->pages_written,
+                        file_->reads() - pages_read_before, next.root, next.height,
+                        std::chrono::duration_cast<milliseconds>(executor_.Now() - started).count());
   ReleaseFreedPages();
   // The frozen memtable (unless a snapshot still holds it) was freed just now: many small
   // allocations, whose heap would otherwise stay fragmented and resident.

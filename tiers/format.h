@@ -10,6 +10,7 @@
 // the middle of a checkpoint leaves the previous one intact.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -44,6 +45,10 @@ enum class PageType : uint16_t {
   kOverflow = 4,
   kContinuation = 5,  // second and later pages of a wide node
   kAllocMap = 6,      // the allocation map a checkpoint saves (open need not walk the tree)
+  // An inner node whose entries carry 256-bit leaf filters (LeafKeyFilter). Written since
+  // session eight; kInner pages (64-bit filters of another layout) are still read, their filters
+  // as "any key", so a tree written before keeps working and gains filters as it is rewritten.
+  kInnerWide = 7,
 };
 
 struct PageHeader {
@@ -148,28 +153,53 @@ struct LeafValueView {
   OverflowRef ref;         // when overflow
 };
 
-// A leaf's key filter, kept in its parent's entry for it: a 64-bit Bloom filter with two bits per
-// key (LevelDB's filter blocks, at the granularity of a leaf and one word). A point read whose
-// key's bits are not all set in the filter knows the leaf does not hold the key without reading
-// it; with the ~16 keys of a leaf of 100-byte values, 85% of the reads of absent keys skip the
-// device. A leaf of many more keys saturates its filter: no skip, never a wrong answer. Inner
-// children, whose keys their own entries summarize, carry kAnyKey.
-inline constexpr uint64_t kAnyKey = ~uint64_t{0};
-uint64_t KeyFilterBits(std::string_view key);
-uint64_t LeafFilter(std::span<const LeafItem> entries);
+// A leaf's key filter, kept in its parent's entry for it (LevelDB's filter blocks, at the
+// granularity of a leaf): a blocked Bloom filter of four 64-bit words, where a key sets three bits
+// of the one word its hash picks. A point read whose key's bits are not all set knows the leaf
+// does not hold the key without reading it. With the 20-30 keys of a leaf of 100-byte values
+// about 2% of the reads of absent keys still read the leaf (the single 64-bit word of two bits per
+// key that kInner pages carried let 20-45% through: a bulk load of new keys read a leaf for a
+// third of its SETs). A leaf of many more keys saturates its filter: no skip, never a wrong
+// answer. Inner children, whose keys their own entries summarize, carry Any().
+inline constexpr size_t kFilterWords = 4;
+struct LeafKeyFilter {
+  std::array<uint64_t, kFilterWords> words{};
+  static constexpr LeafKeyFilter Any() {
+    LeafKeyFilter any;
+    any.words.fill(~uint64_t{0});
+    return any;
+  }
+  bool operator==(const LeafKeyFilter&) const = default;
+};
+// Where a key's bits are: computed once per point read, checked at the leaf's parent.
+struct KeyFilterProbe {
+  uint32_t word = 0;
+  uint64_t bits = 0;
+};
+KeyFilterProbe ProbeFor(std::string_view key);
+inline bool MayHold(const LeafKeyFilter& filter, const KeyFilterProbe& probe) {
+  return (filter.words[probe.word] & probe.bits) == probe.bits;
+}
+inline void AddToFilter(LeafKeyFilter& filter, const KeyFilterProbe& probe) {
+  filter.words[probe.word] |= probe.bits;
+}
+LeafKeyFilter LeafFilter(std::span<const LeafItem> entries);
 
 struct InnerEntry {
   std::string key;  // first key of the child (empty for the leftmost child)
   uint64_t child = kNoPage;
-  uint64_t filter = kAnyKey;  // the child leaf's key filter
-  size_t EncodedSize(bool wide = false) const { return (wide ? 8 : 4) + key.size() + 16; }
+  LeafKeyFilter filter = LeafKeyFilter::Any();  // the child leaf's key filter
+  size_t EncodedSize(bool wide = false) const {
+    return (wide ? 8 : 4) + key.size() + 8 + 8 * kFilterWords;
+  }
 };
 
 // Node payload (after the first page's header): offsets[count] (relative to the payload), then
 // the entries.
 //   leaf entry:  key length | u8 kind (0 inline, 1 overflow) | u32 value length | key | value
 //                (overflow: value = u64 first page | u32 pages | u64 length)
-//   inner entry: key length | key | u64 child | u64 child's key filter
+//   inner entry: key length | key | u64 child | 4 x u64 child's key filter (kInnerWide; a
+//                kInner page's entries have one u64 of an older filter layout, read as Any())
 // A narrow node fits one page and uses u16 offsets and key lengths. A wide node (only a node
 // holding a key too long for that) uses u32 ones and spans NodePages(used) contiguous pages: the
 // first page's header has the type, count and the payload's total length (`used`); every further
@@ -198,7 +228,7 @@ Status VisitLeaf(std::span<const std::byte> pages, const std::string& file,
                                           std::string_view value)>& visit);
 Status VisitInner(std::span<const std::byte> pages, const std::string& file,
                   const std::function<void(std::string_view key, uint64_t child,
-                                           uint64_t filter)>& visit);
+                                           const LeafKeyFilter& filter)>& visit);
 // A point lookup in a leaf's verified pages without decoding it: a binary search over the
 // entries as they lie in the pages, each one checked as VisitLeaf checks it. Calls `found` with
 // the value of `key` (views into `pages`, valid during the call) and returns true, or returns

@@ -92,7 +92,7 @@ void Node::AddLeaf(std::string_view k, bool is_overflow, std::string_view value_
   bytes_ += value_or_ref;
 }
 
-void Node::AddInner(std::string_view k, uint64_t child_page, uint64_t filter) {
+void Node::AddInner(std::string_view k, uint64_t child_page, const LeafKeyFilter& filter) {
   records_.push_back(
       Record{static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(k.size()), child_page});
   bytes_ += k;
@@ -114,7 +114,7 @@ void Node::Seal() {
   memory_bytes = HeapBytes(sizeof(Node) + 16) + 32;
   memory_bytes += HeapBytes(records_.capacity() * sizeof(Record));
   if (bytes_.capacity() > kInline) memory_bytes += HeapBytes(bytes_.capacity() + 1);
-  memory_bytes += HeapBytes(filters_.capacity() * sizeof(uint64_t));
+  memory_bytes += HeapBytes(filters_.capacity() * sizeof(LeafKeyFilter));
   memory_bytes += HeapBytes(heads_.capacity() * sizeof(uint64_t));
 }
 
@@ -126,7 +126,9 @@ Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> bytes, uint6
   node->generation = header.generation;
   node->pages = static_cast<uint32_t>(bytes.size() / kPageSize);
   const PageType type = static_cast<PageType>(header.type);
-  if (type == PageType::kInner) node->type = PageType::kInner;  // Reserve sizes by type
+  // Both inner page types are PageType::kInner in memory.
+  const bool inner = type == PageType::kInner || type == PageType::kInnerWide;
+  if (inner) node->type = PageType::kInner;  // Reserve sizes by type
   // The entries' bytes are at most the payload's.
   node->Reserve(header.count, header.used);
   Status status;
@@ -135,10 +137,9 @@ Result<std::shared_ptr<Node>> DecodeNode(std::span<const std::byte> bytes, uint6
     status = VisitLeaf(bytes, file, [&](std::string_view key, bool overflow, std::string_view value) {
       node->AddLeaf(key, overflow, value);
     });
-  } else if (type == PageType::kInner) {
-    node->type = PageType::kInner;
+  } else if (inner) {
     status = VisitInner(bytes, file,
-                        [&](std::string_view key, uint64_t child, uint64_t filter) {
+                        [&](std::string_view key, uint64_t child, const LeafKeyFilter& filter) {
                           node->AddInner(key, child, filter);
                         });
   } else {

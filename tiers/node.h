@@ -53,8 +53,8 @@ class Node {
   // The index of the child covering `key`: the last entry whose key is <= key (< when `strict`);
   // entry 0 stands for everything below entry 1.
   size_t ChildIndex(std::string_view key, bool strict) const;
-  // The key filter of child i (kAnyKey for inner children; tiers/format.h).
-  uint64_t filter(size_t i) const { return filters_[i]; }
+  // The key filter of child i (Any() for inner children; tiers/format.h).
+  const LeafKeyFilter& filter(size_t i) const { return filters_[i]; }
   InnerEntry inner_entry(size_t i) const {
     return InnerEntry{std::string(key(i)), child(i), filter(i)};
   }
@@ -71,7 +71,7 @@ class Node {
   // Building: reserve, add entries in key order, then Seal (sizes the memory charge).
   void Reserve(size_t entries, size_t bytes);
   void AddLeaf(std::string_view key, bool overflow, std::string_view value_or_ref);
-  void AddInner(std::string_view key, uint64_t child, uint64_t filter);
+  void AddInner(std::string_view key, uint64_t child, const LeafKeyFilter& filter);
   void Seal();
 
  private:
@@ -89,7 +89,7 @@ class Node {
 
   std::string bytes_;
   std::vector<Record> records_;
-  std::vector<uint64_t> filters_;  // inner nodes: per entry
+  std::vector<LeafKeyFilter> filters_;  // inner nodes: per entry
   // Set by Seal: the length of the prefix every key shares, and per entry the KeyHead of the
   // bytes after it (memtable.h: comparing heads orders keys whenever they differ).
   size_t prefix_ = 0;
